@@ -1,0 +1,226 @@
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Count, Q
+from django.urls import reverse
+
+from .parsing.base import SourceFormat
+
+FORMAT_CHOICES = [(f.value, f.label) for f in SourceFormat]
+
+
+class ReadingList(models.Model):
+    """One source document (a .bib file, a Markdown list, a GitBook page)."""
+
+    name = models.CharField(max_length=200)
+    source_name = models.CharField(max_length=255, unique=True, help_text="The file's name.")
+    format = models.CharField(max_length=20, choices=FORMAT_CHOICES)
+    content_sha256 = models.CharField(max_length=64)
+    imported_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(format__in=[f.value for f in SourceFormat]),
+                name="readinglist_format_valid",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def get_absolute_url(self) -> str:
+        return reverse("papers:paper_list") + f"?list={self.pk}"
+
+
+class TopicQuerySet(models.QuerySet):
+    def with_paper_counts(self) -> TopicQuerySet:
+        return self.annotate(paper_count=Count("listings", distinct=True))
+
+
+class Topic(models.Model):
+    """A section of a reading list, in document order."""
+
+    reading_list = models.ForeignKey(ReadingList, on_delete=models.CASCADE, related_name="topics")
+    name = models.CharField(max_length=200)
+    position = models.PositiveIntegerField()
+
+    objects = TopicQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["reading_list__name", "position"]
+        constraints = [
+            models.UniqueConstraint(fields=["reading_list", "name"], name="topic_unique_name_per_list"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def get_absolute_url(self) -> str:
+        return reverse("papers:paper_list") + f"?topic={self.pk}"
+
+
+class PaperQuerySet(models.QuerySet):
+    def search(self, query: str) -> PaperQuerySet:
+        from .parsing.titles import fold
+
+        qs = self
+        for word in fold(query).split():
+            qs = qs.filter(search_text__contains=word)
+        return qs
+
+    def in_topic(self, topic_id: int) -> PaperQuerySet:
+        return self.filter(listings__topic_id=topic_id)
+
+    def in_list(self, list_id: int) -> PaperQuerySet:
+        return self.filter(listings__topic__reading_list_id=list_id)
+
+
+class Paper(models.Model):
+    title = models.CharField(max_length=500)
+    # Case, punctuation and LaTeX folded away: two titles with the same key are one paper.
+    title_key = models.CharField(max_length=500, unique=True)
+    short_name = models.CharField(max_length=100, blank=True)
+    authors = models.TextField(blank=True)
+    venue = models.CharField(max_length=100, blank=True, db_index=True)
+    year = models.PositiveSmallIntegerField(null=True, blank=True, db_index=True)
+    pages = models.CharField(max_length=50, blank=True)
+    url = models.URLField(max_length=500, blank=True)
+    doi = models.CharField(max_length=200, blank=True)
+    citation_key = models.CharField(max_length=200, unique=True)
+    entry_type = models.CharField(max_length=30, default="misc")
+    bibtex_fields = models.JSONField(default=dict, blank=True)
+    # Folded title, short name, authors and venue: what the catalogue search matches.
+    search_text = models.TextField(blank=True, editable=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = PaperQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["title_key"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(year__isnull=True) | Q(year__gte=1900, year__lte=2100),
+                name="paper_year_plausible",
+            ),
+            models.CheckConstraint(condition=~Q(title=""), name="paper_title_not_empty"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.short_name}: {self.title}" if self.short_name else self.title
+
+    def get_absolute_url(self) -> str:
+        return reverse("papers:paper_detail", args=[self.pk])
+
+    def refresh_search_text(self) -> None:
+        from .parsing.titles import fold
+
+        self.search_text = fold(" ".join([self.title, self.short_name, self.authors, self.venue]))
+
+
+class PaperAlias(models.Model):
+    """A title key that now means another paper (kept when two papers are merged)."""
+
+    title_key = models.CharField(max_length=500, unique=True)
+    paper = models.ForeignKey(Paper, on_delete=models.CASCADE, related_name="aliases")
+
+    class Meta:
+        verbose_name_plural = "paper aliases"
+
+    def __str__(self) -> str:
+        return self.title_key
+
+
+class Listing(models.Model):
+    """A paper listed under a topic, with where it came from."""
+
+    paper = models.ForeignKey(Paper, on_delete=models.CASCADE, related_name="listings")
+    topic = models.ForeignKey(Topic, on_delete=models.CASCADE, related_name="listings")
+    position = models.PositiveIntegerField()
+    line = models.PositiveIntegerField(help_text="Line in the source document.")
+    raw_text = models.TextField(help_text="The entry as written in the source.")
+
+    class Meta:
+        ordering = ["topic", "position"]
+        constraints = [
+            models.UniqueConstraint(fields=["topic", "paper"], name="listing_unique_paper_per_topic"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.paper} in {self.topic}"
+
+
+class CandidateStatus(models.TextChoices):
+    OPEN = "open", "Open"
+    DISMISSED = "dismissed", "Dismissed"
+
+
+class DuplicateCandidateQuerySet(models.QuerySet):
+    def open(self) -> DuplicateCandidateQuerySet:
+        return self.filter(status=CandidateStatus.OPEN)
+
+
+class DuplicateCandidate(models.Model):
+    """Two papers that probably are the same, waiting for an organizer to decide."""
+
+    paper_a = models.ForeignKey(Paper, on_delete=models.CASCADE, related_name="+")
+    paper_b = models.ForeignKey(Paper, on_delete=models.CASCADE, related_name="+")
+    score = models.FloatField()
+    reason = models.CharField(max_length=200)
+    status = models.CharField(
+        max_length=16, choices=CandidateStatus.choices, default=CandidateStatus.OPEN
+    )
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    decided_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = DuplicateCandidateQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-score", "pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["paper_a", "paper_b"], name="candidate_unique_pair"),
+            models.CheckConstraint(condition=Q(paper_a__lt=models.F("paper_b")), name="candidate_ordered_pair"),
+            models.CheckConstraint(
+                condition=Q(status__in=CandidateStatus.values), name="candidate_status_valid"
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["status"], condition=Q(status="open"), name="candidate_open_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.paper_a} ~ {self.paper_b}"
+
+
+class ImportStatus(models.TextChoices):
+    PREVIEW = "preview", "Waiting for confirmation"
+    APPLIED = "applied", "Imported"
+
+
+class PendingImport(models.Model):
+    """A file uploaded through the web, previewed before anything is written."""
+
+    uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    filename = models.CharField(max_length=255)
+    content = models.BinaryField()
+    status = models.CharField(max_length=16, choices=ImportStatus.choices, default=ImportStatus.PREVIEW)
+    created_at = models.DateTimeField(auto_now_add=True)
+    applied_at = models.DateTimeField(null=True, blank=True)
+    summary = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(status__in=ImportStatus.values), name="pendingimport_status_valid"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.filename} ({self.get_status_display()})"

@@ -1,0 +1,2 @@
+def fold(text: str) -> str:
+    return text.lower()
