@@ -72,11 +72,13 @@ class PaperQuerySet(models.QuerySet):
             qs = qs.filter(search_text__contains=word)
         return qs
 
+    # Subqueries rather than joins, so a paper listed twice is still one row.
     def in_topic(self, topic_id: int) -> PaperQuerySet:
-        return self.filter(listings__topic_id=topic_id)
+        return self.filter(pk__in=Listing.objects.filter(topic_id=topic_id).values("paper_id"))
 
     def in_list(self, list_id: int) -> PaperQuerySet:
-        return self.filter(listings__topic__reading_list_id=list_id)
+        listings = Listing.objects.filter(topic__reading_list_id=list_id)
+        return self.filter(pk__in=listings.values("paper_id"))
 
 
 class Paper(models.Model):
@@ -197,6 +199,10 @@ class DuplicateCandidate(models.Model):
 
     def __str__(self) -> str:
         return f"{self.paper_a} ~ {self.paper_b}"
+
+    @property
+    def papers(self) -> tuple[Paper, Paper]:
+        return (self.paper_a, self.paper_b)
 
 
 class ImportStatus(models.TextChoices):

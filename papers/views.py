@@ -1,5 +1,240 @@
+from __future__ import annotations
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.db import transaction
+from django.db.models import Prefetch, Q
 from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django.views.decorators.vary import vary_on_headers
+from django_htmx.http import HttpResponseClientRedirect
+
+from . import access
+from .exporting import entry_for, export_bibtex
+from .forms import SORTS, CatalogueFilterForm, ImportForm
+from .importing import apply_import, content_digest, plan_import
+from .merging import MergeConflict, dismiss_candidate, merge_candidate
+from .models import (
+    DuplicateCandidate,
+    ImportStatus,
+    Listing,
+    Paper,
+    PendingImport,
+    ReadingList,
+    Topic,
+)
+from .parsing.base import UnreadableFile
+from .parsing.detect import parse_document
+
+PAGE_SIZE = 25
 
 
+def _redirect(request: HttpRequest, url: str) -> HttpResponse:
+    """htmx follows redirects into the swap target; tell it to navigate instead."""
+    return HttpResponseClientRedirect(url) if request.htmx else redirect(url)
+
+
+def _listings_prefetch() -> Prefetch:
+    return Prefetch("listings", queryset=Listing.objects.select_related("topic__reading_list"))
+
+
+@require_GET
+@login_required
+@vary_on_headers("HX-Request")
 def paper_list(request: HttpRequest) -> HttpResponse:
-    return HttpResponse("catalogue")
+    form = CatalogueFilterForm(request.GET)
+    papers = form.filter(Paper.objects.prefetch_related(_listings_prefetch()))
+    page = Paginator(papers, PAGE_SIZE).get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
+    context = {
+        "form": form,
+        "page": page,
+        "query": query.urlencode(),
+        "export_url": reverse("papers:export") + (f"?{query.urlencode()}" if query else ""),
+    }
+    if request.htmx and not request.htmx.boosted:
+        return render(request, "papers/paper_list.html#results", context)
+    context.update(
+        topics=Topic.objects.select_related("reading_list").order_by(
+            "reading_list__name", "position"
+        ),
+        reading_lists=ReadingList.objects.all(),
+        venues=Paper.objects.exclude(venue="").order_by("venue").values_list(
+            "venue", flat=True
+        ).distinct(),
+        years=Paper.objects.exclude(year=None).order_by("-year").values_list(
+            "year", flat=True
+        ).distinct(),
+        sorts=[(key, label) for key, (label, _) in SORTS.items()],
+    )
+    return render(request, "papers/paper_list.html", context)
+
+
+@require_GET
+@login_required
+def paper_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    paper = access.paper_for_viewing(request, pk)
+    listings = paper.listings.select_related("topic__reading_list").order_by(
+        "topic__reading_list__name", "topic__position"
+    )
+    candidates = []
+    if request.user.is_organizer:
+        candidates = (
+            DuplicateCandidate.objects.open()
+            .filter(Q(paper_a=paper) | Q(paper_b=paper))
+            .select_related("paper_a", "paper_b")
+        )
+    return render(
+        request,
+        "papers/paper_detail.html",
+        {
+            "paper": paper,
+            "listings": listings,
+            "candidates": candidates,
+            "bibtex": export_bibtex([paper]),
+            "entry_type": entry_for(paper)[0],
+        },
+    )
+
+
+@require_GET
+@login_required
+def topic_list(request: HttpRequest) -> HttpResponse:
+    topics = (
+        Topic.objects.with_paper_counts()
+        .select_related("reading_list")
+        .order_by("reading_list__name", "position")
+    )
+    return render(
+        request,
+        "papers/topic_list.html",
+        {"topics": topics, "paper_count": Paper.objects.count()},
+    )
+
+
+@require_GET
+@login_required
+def export(request: HttpRequest) -> HttpResponse:
+    form = CatalogueFilterForm(request.GET)
+    papers = form.filter(Paper.objects.all())
+    response = HttpResponse(export_bibtex(papers), content_type="application/x-bibtex; charset=utf-8")
+    response["Content-Disposition"] = 'attachment; filename="readinggroup.bib"'
+    return response
+
+
+# --- Importing through the web ------------------------------------------------
+
+
+@require_http_methods(["GET", "POST"])
+@login_required
+def import_upload(request: HttpRequest) -> HttpResponse:
+    access.require_organizer(request)
+    form = ImportForm(request.POST or None, request.FILES or None)
+    if request.method == "POST" and form.is_valid():
+        upload = form.cleaned_data["file"]
+        limit = settings.READINGGROUP_MAX_IMPORT_BYTES
+        try:
+            if upload.size > limit:
+                raise UnreadableFile(
+                    f"{upload.name}: the file is {upload.size / 1_048_576:.1f} MB; "
+                    f"the limit is {limit / 1_048_576:.0f} MB."
+                )
+            data = upload.read()
+            parse_document(upload.name, data, max_bytes=limit)
+        except UnreadableFile as exc:
+            form.add_error("file", str(exc))
+        else:
+            pending = PendingImport.objects.create(
+                uploaded_by=request.user, filename=upload.name, content=data
+            )
+            return _redirect(request, reverse("papers:import_preview", args=[pending.pk]))
+    return render(request, "papers/import.html", {"form": form})
+
+
+@require_GET
+@login_required
+def import_preview(request: HttpRequest, pk: int) -> HttpResponse:
+    pending = access.pending_import_for(request, pk)
+    if pending.status == ImportStatus.APPLIED:
+        return render(request, "papers/import_preview.html", {"pending": pending})
+    document = parse_document(pending.filename, bytes(pending.content))
+    plan = plan_import(document)
+    return render(request, "papers/import_preview.html", {"pending": pending, "plan": plan})
+
+
+@require_POST
+@login_required
+def import_confirm(request: HttpRequest, pk: int) -> HttpResponse:
+    pending = access.pending_import_for(request, pk)
+    with transaction.atomic():
+        pending = PendingImport.objects.select_for_update().get(pk=pending.pk)
+        if pending.status == ImportStatus.APPLIED:
+            messages.info(request, f"{pending.filename} was already imported.")
+        else:
+            data = bytes(pending.content)
+            report = apply_import(
+                parse_document(pending.filename, data), content_sha256=content_digest(data)
+            )
+            pending.status = ImportStatus.APPLIED
+            pending.applied_at = timezone.now()
+            pending.summary = {"text": report.summary(), "reading_list": report.reading_list.pk}
+            pending.save()
+            messages.success(request, f"Imported {report.summary()}.")
+    list_id = pending.summary.get("reading_list")
+    url = reverse("papers:paper_list") + (f"?list={list_id}" if list_id else "")
+    return _redirect(request, url)
+
+
+# --- Duplicate candidates ------------------------------------------------------
+
+
+@require_GET
+@login_required
+def duplicate_list(request: HttpRequest) -> HttpResponse:
+    access.require_organizer(request)
+    candidates = DuplicateCandidate.objects.open().select_related("paper_a", "paper_b")
+    page = Paginator(candidates, PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(request, "papers/duplicate_list.html", {"page": page})
+
+
+def _candidate_done(request: HttpRequest, candidate_id: int, message: str) -> HttpResponse:
+    if request.htmx:
+        return render(
+            request,
+            "papers/duplicate_list.html#candidate-resolved",
+            {"candidate_id": candidate_id, "message": message},
+        )
+    messages.info(request, message)
+    return redirect("papers:duplicate_list")
+
+
+@require_POST
+@login_required
+def duplicate_merge(request: HttpRequest, pk: int) -> HttpResponse:
+    access.require_organizer(request)
+    try:
+        keep_id = int(request.POST.get("keep", ""))
+    except ValueError:
+        return _candidate_done(request, pk, "Choose which of the two papers to keep.")
+    try:
+        kept = merge_candidate(candidate_id=pk, keep_id=keep_id)
+    except MergeConflict as exc:
+        return _candidate_done(request, pk, str(exc))
+    if kept is None:
+        return _candidate_done(request, pk, "Someone already resolved this pair.")
+    return _candidate_done(request, pk, f"Merged into “{kept}”.")
+
+
+@require_POST
+@login_required
+def duplicate_dismiss(request: HttpRequest, pk: int) -> HttpResponse:
+    access.require_organizer(request)
+    if dismiss_candidate(candidate_id=pk, by=request.user):
+        return _candidate_done(request, pk, "Marked as different papers.")
+    return _candidate_done(request, pk, "Someone already resolved this pair.")

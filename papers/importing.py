@@ -1,0 +1,270 @@
+"""Turning a parsed reading list into catalogue rows: preview first, then apply.
+
+A paper is identified by its title key (see ``parsing.titles.title_key``) or by
+an alias left behind when two papers were merged, so importing the same list
+twice, or a second list naming the same paper, never creates a second paper.
+Existing papers are never overwritten: an import only fills fields they lack.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import time
+import unicodedata
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from django.db import transaction
+
+from . import duplicates
+from .models import DuplicateCandidate, Listing, Paper, PaperAlias, ReadingList, Topic
+from .parsing.base import ParsedDocument, ParsedEntry, ParseProblem
+from .parsing.titles import title_key
+
+# Fields an import may fill on an existing paper when the paper has none.
+FILLABLE_FIELDS = ("short_name", "authors", "venue", "year", "pages", "url", "doi")
+
+
+@dataclass
+class EntryMatch:
+    entry: ParsedEntry
+    key: str
+    paper: Paper | None  # None: the paper is new to the catalogue
+
+
+@dataclass
+class ImportPlan:
+    """What an import would do, computed without writing anything."""
+
+    document: ParsedDocument
+    new: list[EntryMatch] = field(default_factory=list)  # one per new paper
+    existing: list[EntryMatch] = field(default_factory=list)  # one per known paper
+    repeats: int = 0  # entries naming a paper already seen earlier in this document
+    candidates: list[duplicates.Candidate] = field(default_factory=list)
+
+    @property
+    def problems(self) -> list[ParseProblem]:
+        return self.document.problems
+
+
+@dataclass
+class ImportReport:
+    reading_list: ReadingList
+    entries: int
+    papers_created: int
+    papers_matched: int
+    papers_updated: int
+    topics_created: int
+    listings_created: int
+    candidates_created: int
+    problems: list[ParseProblem]
+    seconds: float
+
+    def summary(self) -> str:
+        return (
+            f"{self.reading_list.source_name}: {self.entries} entries, "
+            f"{self.papers_created} new papers, {self.papers_matched} already in the catalogue "
+            f"({self.papers_updated} completed), {self.topics_created} new topics, "
+            f"{self.listings_created} new listings, {self.candidates_created} duplicate candidates, "
+            f"{len(self.problems)} problems, in {self.seconds:.2f} s"
+        )
+
+
+def _match_entries(document: ParsedDocument) -> tuple[list[EntryMatch], int]:
+    """One match per distinct paper of the document, in document order."""
+    first_by_key: dict[str, ParsedEntry] = {}
+    repeats = 0
+    for entry in document.entries:
+        key = title_key(entry.title)
+        if key in first_by_key:
+            repeats += 1
+        else:
+            first_by_key[key] = entry
+    keys = list(first_by_key)
+    known = {p.title_key: p for p in Paper.objects.filter(title_key__in=keys)}
+    for alias in PaperAlias.objects.filter(title_key__in=keys).select_related("paper"):
+        known.setdefault(alias.title_key, alias.paper)
+    matches = [EntryMatch(entry, key, known.get(key)) for key, entry in first_by_key.items()]
+    return matches, repeats
+
+
+def plan_import(document: ParsedDocument) -> ImportPlan:
+    matches, repeats = _match_entries(document)
+    plan = ImportPlan(document=document, repeats=repeats)
+    for match in matches:
+        (plan.new if match.paper is None else plan.existing).append(match)
+    plan.candidates = duplicates.find_candidates(
+        [(m.key, m.entry.title, m.entry.short_name) for m in plan.new]
+    )
+    return plan
+
+
+def content_digest(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def apply_import(document: ParsedDocument, *, content_sha256: str) -> ImportReport:
+    """Write the document into the catalogue, all or nothing."""
+    started = time.perf_counter()
+    with transaction.atomic():
+        reading_list, _ = ReadingList.objects.select_for_update().get_or_create(
+            source_name=document.filename,
+            defaults={
+                "name": document.title,
+                "format": document.format.value,
+                "content_sha256": content_sha256,
+            },
+        )
+        if (reading_list.name, reading_list.format, reading_list.content_sha256) != (
+            document.title,
+            document.format.value,
+            content_sha256,
+        ):
+            reading_list.name = document.title
+            reading_list.format = document.format.value
+            reading_list.content_sha256 = content_sha256
+            reading_list.save()
+
+        topics, topics_created = _sync_topics(reading_list, document.topics)
+        plan = plan_import(document)
+
+        taken_keys = set(Paper.objects.values_list("citation_key", flat=True))
+        new_papers = [_new_paper(m.entry, m.key, taken_keys) for m in plan.new]
+        Paper.objects.bulk_create(new_papers, batch_size=500)
+        paper_by_key = {p.title_key: p for p in new_papers}
+
+        updated = []
+        for match in plan.existing:
+            paper_by_key[match.key] = match.paper
+            if _fill_blanks(match.paper, match.entry):
+                updated.append(match.paper)
+        if updated:
+            Paper.objects.bulk_update(
+                updated, [*FILLABLE_FIELDS, "search_text", "bibtex_fields"], batch_size=500
+            )
+
+        listings_created = _add_listings(document.entries, topics, paper_by_key)
+        candidates_created = duplicates.record_candidates(new_papers)
+
+    return ImportReport(
+        reading_list=reading_list,
+        entries=len(document.entries),
+        papers_created=len(new_papers),
+        papers_matched=len(plan.existing),
+        papers_updated=len(updated),
+        topics_created=topics_created,
+        listings_created=listings_created,
+        candidates_created=candidates_created,
+        problems=document.problems,
+        seconds=time.perf_counter() - started,
+    )
+
+
+def _sync_topics(reading_list: ReadingList, names: list[str]) -> tuple[dict[str, Topic], int]:
+    existing = {t.name: t for t in reading_list.topics.all()}
+    created = [
+        Topic(reading_list=reading_list, name=name, position=position)
+        for position, name in enumerate(names, start=1)
+        if name not in existing
+    ]
+    Topic.objects.bulk_create(created)
+    moved = []
+    for position, name in enumerate(names, start=1):
+        topic = existing.get(name)
+        if topic is not None and topic.position != position:
+            topic.position = position
+            moved.append(topic)
+    Topic.objects.bulk_update(moved, ["position"])
+    topics = {**existing, **{t.name: t for t in created}}
+    return topics, len(created)
+
+
+def _add_listings(
+    entries: Iterable[ParsedEntry], topics: dict[str, Topic], paper_by_key: dict[str, Paper]
+) -> int:
+    topic_ids = [t.pk for t in topics.values()]
+    present = set(
+        Listing.objects.filter(topic_id__in=topic_ids).values_list("topic_id", "paper_id")
+    )
+    positions: dict[int, int] = {}
+    new = []
+    for entry in entries:
+        topic = topics[entry.topic]
+        paper = paper_by_key[title_key(entry.title)]
+        positions[topic.pk] = positions.get(topic.pk, 0) + 1
+        if (topic.pk, paper.pk) in present:
+            continue
+        present.add((topic.pk, paper.pk))
+        new.append(
+            Listing(
+                topic=topic,
+                paper=paper,
+                position=positions[topic.pk],
+                line=entry.line,
+                raw_text=entry.raw,
+            )
+        )
+    Listing.objects.bulk_create(new, batch_size=500)
+    return len(new)
+
+
+def _new_paper(entry: ParsedEntry, key: str, taken_keys: set[str]) -> Paper:
+    paper = Paper(
+        title=entry.title,
+        title_key=key,
+        short_name=entry.short_name,
+        authors=entry.authors,
+        venue=entry.venue,
+        year=entry.year,
+        pages=entry.pages,
+        url=entry.url,
+        doi=entry.doi,
+        citation_key=_unique_citation_key(entry, taken_keys),
+        entry_type=entry.entry_type or "misc",
+        bibtex_fields=dict(entry.fields),
+    )
+    paper.refresh_search_text()
+    return paper
+
+
+def _fill_blanks(paper: Paper, entry: ParsedEntry) -> bool:
+    changed = False
+    for name in FILLABLE_FIELDS:
+        value = getattr(entry, name)
+        if value not in ("", None) and getattr(paper, name) in ("", None):
+            setattr(paper, name, value)
+            changed = True
+    if entry.fields and not paper.bibtex_fields:
+        paper.bibtex_fields = dict(entry.fields)
+        changed = True
+    if changed:
+        paper.refresh_search_text()
+    return changed
+
+
+_KEY_CHARS = re.compile(r"[^a-z0-9]+")
+_STOP = {"a", "an", "the", "on", "of", "for", "in", "to", "and", "towards", "toward"}
+
+
+def _ascii_slug(text: str) -> str:
+    text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
+    return _KEY_CHARS.sub("", text.lower())
+
+
+def _unique_citation_key(entry: ParsedEntry, taken: set[str]) -> str:
+    """The source's key when it is free, else a Scholar-style one: name, year, first word."""
+    base = entry.citation_key.strip()
+    if not base or base in taken:
+        words = [w for w in re.split(r"[\s:]+", entry.title) if _ascii_slug(w)]
+        first_word = next((_ascii_slug(w) for w in words if w.lower() not in _STOP), "paper")
+        author = _ascii_slug(entry.authors.split(",")[0].split()[-1]) if entry.authors else ""
+        lead = author or _ascii_slug(entry.short_name) or first_word
+        tail = first_word if lead != first_word else ""
+        base = f"{lead}{entry.year or ''}{tail}"[:180] or "paper"
+    key, suffix = base, 1
+    while key in taken:
+        suffix += 1
+        key = f"{base}-{suffix}"
+    taken.add(key)
+    return key
