@@ -1,0 +1,217 @@
+"""BibTeX text -> ParsedEntry list, via bibtexparser 2 (no LaTeX middleware: too slow)."""
+
+from __future__ import annotations
+
+import re
+
+import bibtexparser
+from bibtexparser.model import (
+    DuplicateBlockKeyBlock,
+    DuplicateFieldKeyBlock,
+    Entry,
+    ParsingFailedBlock,
+)
+
+from papers.parsing.base import ParsedDocument, ParsedEntry, ParseProblem, SourceFormat
+from papers.parsing.titles import (
+    clean_title,
+    collapse_spaces,
+    filename_title,
+    split_short_name,
+    strip_latex,
+)
+from papers.parsing.venues import venue_from_bibtex
+
+# Only used to name a block bibtexparser could not parse, never to parse BibTeX.
+_BLOCK_HEAD = re.compile(r"@\s*\w+\s*[{(]\s*([^,\s{}()]+)\s*,")
+# BibTeX separates names with a brace-level "and"; names without braces take the fast path.
+_AND = re.compile(r"\s+and\s+", re.IGNORECASE)
+_COMMA = re.compile(r",")
+_YEAR = re.compile(r"\s*(\d{1,4})\s*")
+_PAGE_DASH = re.compile("\\s*(?:-+|\u2013|\u2014)\\s*")  # --, en and em dashes
+_ARXIV_ID = re.compile(
+    r"(?:arxiv[:/\s]*)?(\d{4}\.\d{4,5}(?:v\d+)?|[a-z-]+(?:\.[A-Z]{2})?/\d{7}(?:v\d+)?)",
+    re.IGNORECASE,
+)
+_ARXIV_IN_TEXT = re.compile(r"arxiv", re.IGNORECASE)
+
+
+def _depth(text: str) -> int:
+    return text.count("{") - text.count("}")
+
+
+def _split_braced(text: str, pattern: re.Pattern[str], joiner: str) -> list[str]:
+    # Split on the pattern, then re-join pieces that sit inside braces ("{Barnes and Noble}").
+    pieces = pattern.split(text)
+    if "{" not in text:
+        return pieces
+    merged: list[str] = []
+    for piece in pieces:
+        if merged and _depth(merged[-1]) > 0:
+            merged[-1] = f"{merged[-1]}{joiner}{piece}"
+        else:
+            merged.append(piece)
+    return merged
+
+
+def _display_name(name: str) -> str:
+    # "Last, First" / "von Last, Jr, First" -> "First von Last Jr"; "First Last" stays.
+    if "," not in name:
+        return name.strip()
+    pieces = name.split(",") if "{" not in name else _split_braced(name, _COMMA, ",")
+    pieces = [p.strip() for p in pieces]
+    if len(pieces) == 2:
+        return f"{pieces[1]} {pieces[0]}".strip()
+    if len(pieces) >= 3:
+        return f"{pieces[2]} {pieces[0]} {pieces[1]}".strip()
+    return name.strip()
+
+
+def format_authors(value: str) -> str:
+    """`Feng, Siyuan and Hou, Bohan and others` -> `Siyuan Feng, Bohan Hou and others`."""
+    value = value.strip()
+    if "{" in value:
+        names = [n for n in _split_braced(collapse_spaces(value), _AND, " and ") if n.strip()]
+    else:
+        names = _AND.split(value)
+    others = bool(names) and names[-1].strip().casefold() == "others"
+    people = [_display_name(n) for n in (names[:-1] if others else names)]
+    text = ", ".join(p for p in people if p)
+    if others:
+        text = f"{text} and others" if text else "others"
+    # One LaTeX pass over the whole list is much cheaper than one per name.
+    return collapse_spaces(strip_latex(text))
+
+
+def _year(value: str) -> int | None:
+    match = _YEAR.fullmatch(strip_latex(value))
+    return int(match.group(1)) if match else None
+
+
+def _arxiv_id(fields: dict[str, str]) -> str:
+    eprint = fields.get("eprint", "")
+    archive = fields.get("archiveprefix", "") + fields.get("eprinttype", "")
+    # An eprint is an arXiv id unless the entry names another archive.
+    if eprint and (not archive.strip() or _ARXIV_IN_TEXT.search(archive)):
+        match = _ARXIV_ID.search(eprint)
+        if match:
+            return match.group(1)
+    for key in ("journal", "booktitle", "volume", "note", "howpublished"):
+        value = fields.get(key, "")
+        if value and _ARXIV_IN_TEXT.search(value):
+            match = _ARXIV_ID.search(value)
+            if match:
+                return match.group(1)
+    return ""
+
+
+def _entry_label(raw: str) -> str:
+    match = _BLOCK_HEAD.search(raw)
+    if match:
+        return match.group(1)
+    return collapse_spaces(raw)[:60]
+
+
+def _entry(block: Entry, topic: str, line: int) -> ParsedEntry | ParseProblem:
+    fields = {f.key: f.value if isinstance(f.value, str) else str(f.value) for f in block.fields}
+    lowered = {key.casefold(): value for key, value in fields.items()}
+    raw_title = lowered.get("title", "")
+    title = clean_title(raw_title) if raw_title.strip() else ""
+    if not title:
+        return ParseProblem(
+            message=f"BibTeX entry '{block.key}' (line {line}) has no title; it was skipped.",
+            line=line,
+            entry=block.key,
+        )
+    short_name, title = split_short_name(title)
+    shorthand = lowered.get("shorthand", "")
+    if shorthand.strip():
+        short_name = clean_title(shorthand)
+    url = lowered.get("url", "").strip()
+    arxiv = _arxiv_id(lowered)
+    if not url and arxiv:
+        url = f"https://arxiv.org/abs/{arxiv}"
+    venue = venue_from_bibtex(lowered)
+    if not venue and arxiv:
+        venue = "arXiv"
+    return ParsedEntry(
+        title=title,
+        topic=topic,
+        line=line,
+        raw=block.raw or "",
+        short_name=short_name,
+        authors=format_authors(lowered["author"]) if lowered.get("author") else "",
+        venue=venue,
+        year=_year(lowered["year"]) if lowered.get("year") else None,
+        pages=_PAGE_DASH.sub("-", lowered.get("pages", "").strip()),
+        url=url,
+        doi=lowered.get("doi", "").strip(),
+        citation_key=block.key,
+        entry_type=block.entry_type.lower(),
+        fields=fields,
+    )
+
+
+def _failure(block: ParsingFailedBlock, line: int) -> ParseProblem:
+    raw = block.raw or ""
+    if isinstance(block, DuplicateBlockKeyBlock):
+        return ParseProblem(
+            message=f"duplicate BibTeX key '{block.key}' (line {line}); the first entry was kept.",
+            line=line,
+            entry=block.key,
+        )
+    label = _entry_label(raw)
+    if isinstance(block, DuplicateFieldKeyBlock):
+        repeated = ", ".join(sorted(block.duplicate_keys))
+        return ParseProblem(
+            message=f"BibTeX entry '{label}' (line {line}) repeats the field(s) {repeated}; "
+            "it was skipped. Keep one of each field.",
+            line=line,
+            entry=label,
+        )
+    reason = getattr(block.error, "abort_reason", "") or str(block.error) or "syntax error"
+    return ParseProblem(
+        message=f"could not read BibTeX entry '{label}' (line {line}): {collapse_spaces(reason)}. "
+        "Check for unbalanced braces or a missing comma; the entry was skipped.",
+        line=line,
+        entry=label,
+    )
+
+
+def parse_bibtex(
+    text: str, *, topic: str = "", line_offset: int = 0
+) -> tuple[list[ParsedEntry], list[ParseProblem]]:
+    """Entries and problems of a BibTeX text; lines are 1-based, shifted by line_offset."""
+    try:
+        library = bibtexparser.parse_string(text)
+    except Exception as exc:  # bibtexparser raises on internal parser states; report, don't crash
+        return [], [
+            ParseProblem(
+                message=f"could not read the BibTeX starting at line {line_offset + 1}: {exc}",
+                line=line_offset + 1,
+            )
+        ]
+    entries: list[ParsedEntry] = []
+    problems: list[ParseProblem] = []
+    for block in library.entries:
+        # bibtexparser counts lines from 0.
+        result = _entry(block, topic, (block.start_line or 0) + 1 + line_offset)
+        (entries if isinstance(result, ParsedEntry) else problems).append(result)
+    for failed in library.failed_blocks:
+        problems.append(_failure(failed, (failed.start_line or 0) + 1 + line_offset))
+    problems.sort(key=lambda p: p.line or 0)
+    return entries, problems
+
+
+def parse_bibtex_document(text: str, filename: str) -> ParsedDocument:
+    """A plain .bib file: every entry goes under one topic named after the file."""
+    title = filename_title(filename)
+    entries, problems = parse_bibtex(text, topic=title)
+    return ParsedDocument(
+        filename=filename,
+        format=SourceFormat.BIBTEX,
+        title=title,
+        topics=[title],
+        entries=entries,
+        problems=problems,
+    )
