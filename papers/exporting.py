@@ -14,24 +14,28 @@ _JOURNAL_VENUES = {"arXiv", "IEEE Micro", "TPDS", "VLDB", "Journal of Supercompu
 
 
 def entry_for(paper: Paper) -> tuple[str, dict[str, str]]:
-    """The entry type and fields for a paper: the source's own fields when it had them."""
+    """The entry type and fields for a paper.
+
+    The source's own BibTeX fields come first (they round-trip exactly); what the
+    catalogue knows beyond them, from other lists or a merge, is added.
+    """
     fields = {k: v for k, v in paper.bibtex_fields.items() if v not in ("", None)}
     entry_type = paper.entry_type
     if not fields:
         entry_type = "article" if paper.venue in _JOURNAL_VENUES else "inproceedings"
-        fields["title"] = paper.title
-        if paper.venue:
-            fields["journal" if entry_type == "article" else "booktitle"] = paper.venue
-        if paper.year:
-            fields["year"] = str(paper.year)
-        if paper.pages:
-            fields["pages"] = paper.pages.replace("-", "--")
-    if paper.short_name:
-        fields.setdefault("shorthand", paper.short_name)
-    if paper.url:
-        fields.setdefault("url", paper.url)
-    if paper.doi:
-        fields.setdefault("doi", paper.doi)
+    fields.setdefault("title", paper.title)
+    if paper.venue and not ({"booktitle", "journal"} & fields.keys()):
+        fields["journal" if entry_type == "article" else "booktitle"] = paper.venue
+    extra = {
+        "year": str(paper.year or ""),
+        "pages": paper.pages.replace("-", "--"),
+        "shorthand": paper.short_name,
+        "url": paper.url,
+        "doi": paper.doi,
+    }
+    for name, value in extra.items():
+        if value:
+            fields.setdefault(name, value)
     return entry_type, fields
 
 

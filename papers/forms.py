@@ -58,5 +58,6 @@ class CatalogueFilterForm(forms.Form):
 class ImportForm(forms.Form):
     file = forms.FileField(
         label="Reading list file",
+        allow_empty_file=True,  # the parser explains an empty file, naming it
         help_text="BibTeX (.bib), Markdown with BibTeX blocks, a Markdown list or a GitBook page.",
     )

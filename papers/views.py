@@ -135,8 +135,8 @@ def export(request: HttpRequest) -> HttpResponse:
 @login_required
 def import_upload(request: HttpRequest) -> HttpResponse:
     access.require_organizer(request)
-    form = ImportForm(request.POST or None, request.FILES or None)
-    if request.method == "POST" and form.is_valid():
+    form = ImportForm(request.POST, request.FILES) if request.method == "POST" else ImportForm()
+    if form.is_bound and form.is_valid():
         upload = form.cleaned_data["file"]
         limit = settings.READINGGROUP_MAX_IMPORT_BYTES
         try:
