@@ -1,0 +1,54 @@
+# Development entry points. Needs only Python 3.11 (with venv/ensurepip) and pip.
+#
+#   make run    create .venv, install, migrate, seed, create the demo login, serve on
+#               127.0.0.1:8000 (override with ADDRPORT=127.0.0.1:8001)
+#   make test   create .venv, install with test extras, run pytest (PYTEST_ARGS passed through)
+#   make lint   ruff check .
+#   make clean  remove var/ (the dev database) and staticfiles/; keeps .venv
+#
+# Installs are skipped while pyproject.toml is older than the stamp file under .venv/.
+
+PYTHON ?= python3
+VENV ?= .venv
+PYTEST_ARGS ?=
+
+VENV_PY := $(VENV)/bin/python
+PIP := $(VENV_PY) -m pip --disable-pip-version-check
+STAMP_RUN := $(VENV)/.installed-run
+STAMP_TEST := $(VENV)/.installed-test
+DEV_ENV := DEBUG=1
+ADDRPORT ?= 127.0.0.1:8000
+
+.DEFAULT_GOAL := help
+.PHONY: help run test lint clean venv
+
+help:
+	@sed -n 's/^#   /  /p' $(firstword $(MAKEFILE_LIST))
+
+$(VENV_PY):
+	$(PYTHON) -m venv $(VENV)
+
+venv: | $(VENV_PY)
+
+$(STAMP_RUN): pyproject.toml | $(VENV_PY)
+	$(PIP) install --quiet -e .
+	@touch $@
+
+$(STAMP_TEST): pyproject.toml | $(VENV_PY)
+	$(PIP) install --quiet -e '.[test]'
+	@touch $@
+
+run: $(STAMP_RUN)
+	$(DEV_ENV) $(VENV_PY) manage.py migrate --noinput
+	$(DEV_ENV) $(VENV_PY) manage.py seed
+	$(DEV_ENV) $(VENV_PY) manage.py create_demo_organizer
+	$(DEV_ENV) $(VENV_PY) manage.py runserver $(ADDRPORT)
+
+test: $(STAMP_TEST)
+	$(VENV_PY) -m pytest $(PYTEST_ARGS)
+
+lint: $(STAMP_TEST)
+	$(VENV)/bin/ruff check .
+
+clean:
+	rm -rf var/ staticfiles/

@@ -1,0 +1,157 @@
+"""Behaviour of readinggroup.settings at start-up, each case in a fresh interpreter.
+
+The settings module reads the environment once, at import, so every case runs
+``django.setup()`` (or ``manage.py``) in a subprocess with an environment built
+from scratch: nothing from the developer's shell or from tests/settings.py
+(which sets SECRET_KEY in this process) leaks in.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+
+SETUP_SNIPPET = "import django; django.setup(); print('setup-ok')"
+
+# Only what an interpreter needs to run; every setting comes from the test itself.
+_PASSTHROUGH = ("PATH", "HOME", "LANG", "LC_ALL", "TMPDIR", "SYSTEMROOT")
+
+
+def _env(tmp_path: Path, **values: str) -> dict[str, str]:
+    env = {name: os.environ[name] for name in _PASSTHROUGH if name in os.environ}
+    env["DJANGO_SETTINGS_MODULE"] = "readinggroup.settings"
+    # Keep the default SQLite file and broker folder out of the checkout.
+    env["READINGGROUP_VAR_DIR"] = str(tmp_path / "var")
+    env["PYTHONDONTWRITEBYTECODE"] = "1"
+    env.update(values)
+    return env
+
+
+def _run(args: list[str], env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, *args],
+        cwd=REPO_ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+
+def _setup(env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    return _run(["-c", SETUP_SNIPPET], env)
+
+
+def _last_line(text: str) -> str:
+    lines = [line for line in text.strip().splitlines() if line.strip()]
+    return lines[-1] if lines else ""
+
+
+def _production_secret_key() -> str:
+    # token_urlsafe(50) is 67 characters, well past check --deploy's 50-character,
+    # 5-distinct-character minimum.
+    return secrets.token_urlsafe(50)
+
+
+def test_setup_succeeds_with_production_env(tmp_path):
+    """Control case: the failures below come from the variable under test, not the harness."""
+    result = _setup(
+        _env(tmp_path, DEBUG="0", SECRET_KEY=_production_secret_key(), ALLOWED_HOSTS="example.org")
+    )
+
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "setup-ok"
+
+
+def test_setup_succeeds_with_debug_on_and_empty_env(tmp_path):
+    result = _setup(_env(tmp_path, DEBUG="1"))
+
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "setup-ok"
+
+
+@pytest.mark.parametrize("secret_key", [None, ""], ids=["unset", "empty"])
+def test_setup_fails_when_debug_off_without_secret_key(tmp_path, secret_key):
+    extra = {} if secret_key is None else {"SECRET_KEY": secret_key}
+    result = _setup(_env(tmp_path, DEBUG="0", **extra))
+
+    assert result.returncode == 1
+    assert "setup-ok" not in result.stdout
+    assert _last_line(result.stderr).startswith(
+        "django.core.exceptions.ImproperlyConfigured: SECRET_KEY is not set."
+    ), result.stderr
+
+
+def test_setup_fails_when_debug_unset_without_secret_key(tmp_path):
+    """DEBUG defaults to off, so a bare environment is a production one and needs a key."""
+    result = _setup(_env(tmp_path))
+
+    assert result.returncode == 1
+    assert _last_line(result.stderr).startswith(
+        "django.core.exceptions.ImproperlyConfigured: SECRET_KEY is not set."
+    ), result.stderr
+
+
+@pytest.mark.parametrize("value", ["maybe", "2", "enabled"])
+def test_setup_fails_when_debug_not_boolean(tmp_path, value):
+    result = _setup(_env(tmp_path, DEBUG=value, SECRET_KEY=_production_secret_key()))
+
+    assert result.returncode == 1
+    assert "setup-ok" not in result.stdout
+    assert _last_line(result.stderr) == (
+        "django.core.exceptions.ImproperlyConfigured: "
+        f"DEBUG={value!r} is not a boolean: use 1/0, true/false or yes/no."
+    ), result.stderr
+
+
+def test_check_deploy_passes_with_production_env(tmp_path):
+    env = _env(
+        tmp_path, DEBUG="0", SECRET_KEY=_production_secret_key(), ALLOWED_HOSTS="example.org"
+    )
+    result = _run(["manage.py", "check", "--deploy", "--fail-level", "WARNING"], env)
+
+    assert result.returncode == 0, result.stdout + result.stderr
+    # "(0 silenced)" or more: silencing a check is a visible, reviewed choice in settings.py.
+    assert result.stdout.startswith("System check identified no issues ("), result.stdout
+
+
+@pytest.mark.parametrize(
+    ("url", "detail"),
+    [
+        # The detail after our prefix is dj-database-url's own wording; pin only the
+        # part that tells the reader what was wrong with their value.
+        ("mongodb://localhost/readinggroup", "'mongodb://'"),
+        ("var/readinggroup.sqlite3", "'://'"),
+        ("postgres://localhost:notaport/readinggroup", ""),
+    ],
+    ids=["unknown-scheme", "bare-path", "bad-port"],
+)
+def test_setup_fails_when_database_url_invalid(tmp_path, url, detail):
+    result = _setup(_env(tmp_path, DEBUG="1", DATABASE_URL=url))
+
+    assert result.returncode == 1
+    assert "setup-ok" not in result.stdout
+    last = _last_line(result.stderr)
+    assert last.startswith(
+        "django.core.exceptions.ImproperlyConfigured: DATABASE_URL is not a database URL: "
+    ), result.stderr
+    assert detail in last
+
+
+def test_setup_fails_when_database_url_invalid_without_echoing_password(tmp_path):
+    password = "hunter2-" + secrets.token_hex(8)
+    url = f"postgres://reader:{password}@localhost:notaport/readinggroup"
+    result = _setup(_env(tmp_path, DEBUG="1", DATABASE_URL=url))
+
+    assert result.returncode == 1
+    assert "DATABASE_URL is not a database URL" in result.stderr
+    assert password not in result.stderr
+    assert password not in result.stdout
