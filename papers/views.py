@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from urllib.parse import urlencode
+
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -50,16 +52,21 @@ def paper_list(request: HttpRequest) -> HttpResponse:
     form = CatalogueFilterForm(request.GET)
     papers = form.filter(Paper.objects.prefetch_related(_listings_prefetch()))
     page = Paginator(papers, PAGE_SIZE).get_page(request.GET.get("page"))
-    query = request.GET.copy()
-    query.pop("page", None)
+    # Links and the pushed URL carry only the filters in use: "?venue=OSDI", not "?q=&topic=…".
+    filters = {k: v for k, v in request.GET.items() if v and k != "page"}
+    query = urlencode(filters)
     context = {
         "form": form,
         "page": page,
-        "query": query.urlencode(),
-        "export_url": reverse("papers:export") + (f"?{query.urlencode()}" if query else ""),
+        "query": query,
+        "export_url": reverse("papers:export") + (f"?{query}" if query else ""),
     }
     if request.htmx and not request.htmx.boosted:
-        return render(request, "papers/paper_list.html#results", context)
+        response = render(request, "papers/paper_list.html#results", context)
+        if page.number > 1:
+            filters["page"] = page.number
+        response["HX-Push-Url"] = request.path + (f"?{urlencode(filters)}" if filters else "")
+        return response
     context.update(
         topics=Topic.objects.select_related("reading_list").order_by(
             "reading_list__name", "position"

@@ -85,12 +85,16 @@ def test_catalogue_full_page_has_filters_and_results(member_client: Client) -> N
 
 def test_catalogue_htmx_request_gets_results_fragment(member_client: Client) -> None:
     _make_catalogue(3)
-    response = member_client.get(CATALOGUE, {"q": "study 001"}, headers={"HX-Request": "true"})
+    response = member_client.get(
+        CATALOGUE, {"q": "study 001", "topic": "", "venue": ""}, headers={"HX-Request": "true"}
+    )
     html = response.content.decode().strip()
     assert html.startswith('<section id="results"')
     assert "<html" not in html and 'name="topic"' not in html
     assert "Cluster study 001" in html and "Cluster study 000" not in html
     assert "HX-Request" in response["Vary"]
+    # The address bar gets a clean, shareable URL that works without JavaScript.
+    assert response["HX-Push-Url"] == f"{CATALOGUE}?q=study+001"
 
 
 def test_catalogue_search_matches_title_authors_short_name_and_venue(member_client: Client) -> None:
