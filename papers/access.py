@@ -23,4 +23,3 @@ def pending_import_for(request: HttpRequest, pk: int) -> PendingImport:
     """An upload is visible only to the organizer who uploaded it."""
     require_organizer(request)
     return get_object_or_404(PendingImport, pk=pk, uploaded_by=request.user)
-

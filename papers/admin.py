@@ -1,6 +1,14 @@
 from django.contrib import admin
 
-from .models import DuplicateCandidate, Listing, Paper, PaperAlias, PendingImport, ReadingList, Topic
+from .models import (
+    DuplicateCandidate,
+    Listing,
+    Paper,
+    PaperAlias,
+    PendingImport,
+    ReadingList,
+    Topic,
+)
 
 
 class TopicInline(admin.TabularInline):
@@ -40,7 +48,7 @@ class PaperAdmin(admin.ModelAdmin):
     readonly_fields = ("title_key", "created_at", "updated_at")
     inlines = [ListingInline]
 
-    def save_model(self, request, obj, form, change):  # noqa: ANN001
+    def save_model(self, request, obj, form, change):
         obj.refresh_search_text()
         super().save_model(request, obj, form, change)
 

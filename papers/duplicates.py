@@ -15,8 +15,34 @@ from .models import DuplicateCandidate, Paper
 from .parsing.titles import fold
 
 STOPWORDS = frozenset(
-    "a an and at by for from in into of on or the to towards toward via with using "
-    "over under through than its is are".split()
+    [
+        "a",
+        "an",
+        "and",
+        "at",
+        "by",
+        "for",
+        "from",
+        "in",
+        "into",
+        "of",
+        "on",
+        "or",
+        "the",
+        "to",
+        "towards",
+        "toward",
+        "via",
+        "with",
+        "using",
+        "over",
+        "under",
+        "through",
+        "than",
+        "its",
+        "is",
+        "are",
+    ]
 )
 # A shared name plus this much word overlap is a candidate ("SLoRA" vs "S-LoRA").
 NAMED_OVERLAP = 0.2
@@ -129,7 +155,9 @@ def record_candidates(new_papers: list[Paper]) -> int:
             known.add(pair)
             score, reason = result
             rows.append(
-                DuplicateCandidate(paper_a_id=pair[0], paper_b_id=pair[1], score=score, reason=reason)
+                DuplicateCandidate(
+                    paper_a_id=pair[0], paper_b_id=pair[1], score=score, reason=reason
+                )
             )
     DuplicateCandidate.objects.bulk_create(rows, batch_size=500)
     return len(rows)

@@ -43,7 +43,5 @@ def export_bibtex(papers: Iterable[Paper]) -> str:
     library = bibtexparser.Library()
     for paper in papers:
         entry_type, fields = entry_for(paper)
-        library.add(
-            Entry(entry_type, paper.citation_key, [Field(k, v) for k, v in fields.items()])
-        )
+        library.add(Entry(entry_type, paper.citation_key, [Field(k, v) for k, v in fields.items()]))
     return bibtexparser.write_string(library)

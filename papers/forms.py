@@ -52,7 +52,9 @@ class CatalogueFilterForm(forms.Form):
 
     @property
     def is_filtered(self) -> bool:
-        return any(self.cleaned_data.get(k) for k in ("q", "topic", "list", "venue", "year", "paper"))
+        return any(
+            self.cleaned_data.get(k) for k in ("q", "topic", "list", "venue", "year", "paper")
+        )
 
 
 class ImportForm(forms.Form):

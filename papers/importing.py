@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from django.db import transaction
 
 from . import duplicates
-from .models import DuplicateCandidate, Listing, Paper, PaperAlias, ReadingList, Topic
+from .models import Listing, Paper, PaperAlias, ReadingList, Topic
 from .parsing.base import ParsedDocument, ParsedEntry, ParseProblem
 from .parsing.titles import title_key
 
@@ -66,7 +66,8 @@ class ImportReport:
             f"{self.reading_list.source_name}: {self.entries} entries, "
             f"{self.papers_created} new papers, {self.papers_matched} already in the catalogue "
             f"({self.papers_updated} completed), {self.topics_created} new topics, "
-            f"{self.listings_created} new listings, {self.candidates_created} duplicate candidates, "
+            f"{self.listings_created} new listings, "
+            f"{self.candidates_created} duplicate candidates, "
             f"{len(self.problems)} problems, in {self.seconds:.2f} s"
         )
 

@@ -27,7 +27,9 @@ def merge_papers(*, keep: Paper, drop: Paper) -> Paper:
     if keep.pk == drop.pk:
         raise MergeConflict("A paper cannot be merged with itself.")
     with transaction.atomic():
-        locked = {p.pk: p for p in Paper.objects.select_for_update().filter(pk__in=[keep.pk, drop.pk])}
+        locked = {
+            p.pk: p for p in Paper.objects.select_for_update().filter(pk__in=[keep.pk, drop.pk])
+        }
         if len(locked) != 2:
             raise MergeConflict("One of the two papers no longer exists; it was merged already.")
         keep, drop = locked[keep.pk], locked[drop.pk]

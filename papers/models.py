@@ -53,7 +53,9 @@ class Topic(models.Model):
     class Meta:
         ordering = ["reading_list__name", "position"]
         constraints = [
-            models.UniqueConstraint(fields=["reading_list", "name"], name="topic_unique_name_per_list"),
+            models.UniqueConstraint(
+                fields=["reading_list", "name"], name="topic_unique_name_per_list"
+            ),
         ]
 
     def __str__(self) -> str:
@@ -149,7 +151,9 @@ class Listing(models.Model):
     class Meta:
         ordering = ["topic", "position"]
         constraints = [
-            models.UniqueConstraint(fields=["topic", "paper"], name="listing_unique_paper_per_topic"),
+            models.UniqueConstraint(
+                fields=["topic", "paper"], name="listing_unique_paper_per_topic"
+            ),
         ]
 
     def __str__(self) -> str:
@@ -188,7 +192,9 @@ class DuplicateCandidate(models.Model):
         ordering = ["-score", "pk"]
         constraints = [
             models.UniqueConstraint(fields=["paper_a", "paper_b"], name="candidate_unique_pair"),
-            models.CheckConstraint(condition=Q(paper_a__lt=models.F("paper_b")), name="candidate_ordered_pair"),
+            models.CheckConstraint(
+                condition=Q(paper_a__lt=models.F("paper_b")), name="candidate_ordered_pair"
+            ),
             models.CheckConstraint(
                 condition=Q(status__in=CandidateStatus.values), name="candidate_status_valid"
             ),
@@ -213,10 +219,14 @@ class ImportStatus(models.TextChoices):
 class PendingImport(models.Model):
     """A file uploaded through the web, previewed before anything is written."""
 
-    uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+"
+    )
     filename = models.CharField(max_length=255)
     content = models.BinaryField()
-    status = models.CharField(max_length=16, choices=ImportStatus.choices, default=ImportStatus.PREVIEW)
+    status = models.CharField(
+        max_length=16, choices=ImportStatus.choices, default=ImportStatus.PREVIEW
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     applied_at = models.DateTimeField(null=True, blank=True)
     summary = models.JSONField(default=dict, blank=True)

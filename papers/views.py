@@ -72,12 +72,14 @@ def paper_list(request: HttpRequest) -> HttpResponse:
             "reading_list__name", "position"
         ),
         reading_lists=ReadingList.objects.all(),
-        venues=Paper.objects.exclude(venue="").order_by("venue").values_list(
-            "venue", flat=True
-        ).distinct(),
-        years=Paper.objects.exclude(year=None).order_by("-year").values_list(
-            "year", flat=True
-        ).distinct(),
+        venues=Paper.objects.exclude(venue="")
+        .order_by("venue")
+        .values_list("venue", flat=True)
+        .distinct(),
+        years=Paper.objects.exclude(year=None)
+        .order_by("-year")
+        .values_list("year", flat=True)
+        .distinct(),
         sorts=[(key, label) for key, (label, _) in SORTS.items()],
     )
     return render(request, "papers/paper_list.html", context)
@@ -130,7 +132,9 @@ def topic_list(request: HttpRequest) -> HttpResponse:
 def export(request: HttpRequest) -> HttpResponse:
     form = CatalogueFilterForm(request.GET)
     papers = form.filter(Paper.objects.all())
-    response = HttpResponse(export_bibtex(papers), content_type="application/x-bibtex; charset=utf-8")
+    response = HttpResponse(
+        export_bibtex(papers), content_type="application/x-bibtex; charset=utf-8"
+    )
     response["Content-Disposition"] = 'attachment; filename="readinggroup.bib"'
     return response
 

@@ -6,7 +6,7 @@ import tempfile
 os.environ.setdefault("SECRET_KEY", "test-only-secret-key-not-for-production-use-0123456789")
 os.environ.setdefault("READINGGROUP_VAR_DIR", tempfile.mkdtemp(prefix="readinggroup-test-"))
 
-from readinggroup.settings import *  # noqa: E402,F403
+from readinggroup.settings import *  # noqa: F403
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"

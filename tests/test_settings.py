@@ -155,3 +155,18 @@ def test_setup_fails_when_database_url_invalid_without_echoing_password(tmp_path
     assert "DATABASE_URL is not a database URL" in result.stderr
     assert password not in result.stderr
     assert password not in result.stdout
+
+
+@pytest.mark.parametrize(
+    ("url", "message"),
+    [
+        ("", "DATABASE_URL is set but empty: unset it for SQLite, or give a URL."),
+        ("postgres://localhost", "DATABASE_URL names no database (expected …/DBNAME at the end)."),
+    ],
+    ids=["empty", "no-database-name"],
+)
+def test_setup_fails_when_database_url_incomplete(tmp_path, url, message):
+    result = _setup(_env(tmp_path, DEBUG="1", DATABASE_URL=url))
+
+    assert result.returncode == 1
+    assert _last_line(result.stderr) == f"django.core.exceptions.ImproperlyConfigured: {message}"

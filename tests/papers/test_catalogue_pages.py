@@ -5,7 +5,7 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
-from papers.models import Paper, Topic
+from papers.models import Topic
 from tests.factories import ListingFactory, PaperFactory, TopicFactory
 
 pytestmark = pytest.mark.django_db
@@ -99,7 +99,9 @@ def test_catalogue_htmx_request_gets_results_fragment(member_client: Client) -> 
 
 def test_catalogue_search_matches_title_authors_short_name_and_venue(member_client: Client) -> None:
     PaperFactory(title="Efficient Memory Management", short_name="vLLM", authors="Woosuk Kwon")
-    PaperFactory(title="Pollux: Co-adaptive Cluster Scheduling", venue="OSDI", authors="Aurick Qiao")
+    PaperFactory(
+        title="Pollux: Co-adaptive Cluster Scheduling", venue="OSDI", authors="Aurick Qiao"
+    )
     PaperFactory(title="Mélange: Cost Efficient Serving", venue="arXiv", authors="Tyler Griggs")
     assert _titles(member_client.get(CATALOGUE, {"q": "vllm"})) == ["Efficient Memory Management"]
     assert _titles(member_client.get(CATALOGUE, {"q": "qiao"})) == [
@@ -197,7 +199,9 @@ def test_paper_detail_shows_metadata_topics_sources_and_bibtex(member_client: Cl
     paper = PaperFactory(
         title="Efficient Memory Management", short_name="vLLM", venue="SOSP", year=2023
     )
-    listing = ListingFactory(paper=paper, raw_text="- *(vLLM) Efficient Memory Management* (SOSP23)")
+    listing = ListingFactory(
+        paper=paper, raw_text="- *(vLLM) Efficient Memory Management* (SOSP23)"
+    )
     response = member_client.get(paper.get_absolute_url())
     html = response.content.decode()
     assert "<h1>Efficient Memory Management</h1>" in html
@@ -264,4 +268,3 @@ def test_catalogue_is_readable_on_a_phone(member_client: Client) -> None:
     assert '<link rel="stylesheet" href="/static/css/app.css">' in html
     assert '<script src="/static/django_htmx/htmx-2.min.js" defer>' in html  # bundled, no CDN
     assert "https://" not in html
-

@@ -6,10 +6,10 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
+from papers.importing import apply_import
 from papers.merging import MergeConflict, merge_papers
 from papers.models import CandidateStatus, DuplicateCandidate, Listing, Paper, PaperAlias
 from papers.parsing.base import ParsedDocument, ParsedEntry, SourceFormat
-from papers.importing import apply_import
 from tests.factories import ListingFactory, PaperFactory
 
 pytestmark = pytest.mark.django_db
@@ -31,7 +31,8 @@ def pair() -> DuplicateCandidate:
         authors="",
     )
     proceedings = PaperFactory(
-        title="EasyScale: Elastic Training with Consistent Accuracy and Improved Utilization on GPUs",
+        title="EasyScale: Elastic Training with Consistent Accuracy and Improved Utilization "
+        "on GPUs",
         venue="SC",
         year=2023,
         short_name="",
@@ -90,8 +91,12 @@ def test_merge_keeps_every_topic_and_source_of_both(pair: DuplicateCandidate) ->
 
 def test_merge_fills_missing_fields_from_the_dropped_paper() -> None:
     keep = PaperFactory(title="Zero Bubble (Almost) Pipeline Parallelism", venue="", year=None)
-    drop = PaperFactory(title="NEAR ZERO BUBBLE PIPELINE PARALLELISM", venue="ICLR", year=2024,
-                        short_name="ZeroBubble")
+    drop = PaperFactory(
+        title="NEAR ZERO BUBBLE PIPELINE PARALLELISM",
+        venue="ICLR",
+        year=2024,
+        short_name="ZeroBubble",
+    )
     merge_papers(keep=keep, drop=drop)
     keep.refresh_from_db()
     assert (keep.venue, keep.year, keep.short_name) == ("ICLR", 2024, "ZeroBubble")
@@ -138,7 +143,9 @@ def test_duplicate_page_forbidden_to_members(member_client: Client, pair) -> Non
     assert member_client.get(DUPLICATES).status_code == 403
     url = reverse("papers:duplicate_merge", args=[pair.pk])
     assert member_client.post(url, {"keep": pair.paper_a_id}).status_code == 403
-    assert member_client.post(reverse("papers:duplicate_dismiss", args=[pair.pk])).status_code == 403
+    assert (
+        member_client.post(reverse("papers:duplicate_dismiss", args=[pair.pk])).status_code == 403
+    )
     assert Paper.objects.count() == 2
 
 

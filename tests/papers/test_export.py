@@ -41,7 +41,10 @@ def test_export_of_markdown_paper_has_venue_year_and_short_name(seeded) -> None:
     gavel = Paper.objects.get(short_name="Gavel")
     entry = bibtexparser.parse_string(export_bibtex([gavel])).entries[0]
     assert entry.entry_type == "inproceedings"
-    assert entry["title"] == "Heterogeneity-Aware Cluster Scheduling Policies for Deep Learning Workloads"
+    assert (
+        entry["title"]
+        == "Heterogeneity-Aware Cluster Scheduling Policies for Deep Learning Workloads"
+    )
     assert entry["booktitle"] == "OSDI"
     assert entry["year"] == "2020"
     assert entry["shorthand"] == "Gavel"

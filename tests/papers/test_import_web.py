@@ -94,7 +94,9 @@ def test_import_confirm_writes_and_a_second_click_changes_nothing(organizer_clie
     confirm = reverse("papers:import_confirm", args=[pending.pk])
     response = organizer_client.post(confirm, follow=True)
     reading_list = ReadingList.objects.get()
-    assert response.redirect_chain[-1][0] == f"{reverse('papers:paper_list')}?list={reading_list.pk}"
+    assert (
+        response.redirect_chain[-1][0] == f"{reverse('papers:paper_list')}?list={reading_list.pk}"
+    )
     assert "Imported review.bib: 2 entries, 2 new papers" in response.content.decode()
     assert Paper.objects.count() == 2
     again = organizer_client.post(confirm, follow=True)
@@ -116,7 +118,9 @@ def test_import_confirm_via_htmx_redirects_with_header(organizer_client: Client)
 def test_import_preview_of_another_organizer_is_hidden(organizer_client: Client) -> None:
     other = OrganizerFactory()
     pending = PendingImport.objects.create(uploaded_by=other, filename="x.bib", content=GOOD_BIB)
-    assert organizer_client.get(reverse("papers:import_preview", args=[pending.pk])).status_code == 404
+    assert (
+        organizer_client.get(reverse("papers:import_preview", args=[pending.pk])).status_code == 404
+    )
     response = organizer_client.post(reverse("papers:import_confirm", args=[pending.pk]))
     assert response.status_code == 404
     assert Paper.objects.count() == 0

@@ -75,13 +75,22 @@ def test_seed_same_paper_in_three_lists_is_one_paper(seeded) -> None:
         ("Research Space", "Inference"),
     }
     vllm = Paper.objects.get(short_name="vLLM")
-    assert vllm.title == "Efficient Memory Management for Large Language Model Serving with PagedAttention"
-    assert _topics_of(vllm) == {("Research Space", "Inference"), ("Reading List", "Generative & LLMs")}
+    assert (
+        vllm.title
+        == "Efficient Memory Management for Large Language Model Serving with PagedAttention"
+    )
+    assert _topics_of(vllm) == {
+        ("Research Space", "Inference"),
+        ("Reading List", "Generative & LLMs"),
+    }
 
 
 def test_seed_latex_title_merges_with_plain_title(seeded) -> None:
     megascale = Paper.objects.get(title__startswith="MegaScale")
-    assert megascale.title == "MegaScale: Scaling large language model training to more than 10,000 GPUs"
+    assert (
+        megascale.title
+        == "MegaScale: Scaling large language model training to more than 10,000 GPUs"
+    )
     assert ("Research Space", "Training") in _topics_of(megascale)
     assert ("Topics for Literature Review", "Robust Training") in _topics_of(megascale)
 
@@ -111,31 +120,39 @@ def test_seed_proposes_reworded_titles_as_duplicate_candidates(seeded) -> None:
         frozenset((c.paper_a.title, c.paper_b.title))
         for c in DuplicateCandidate.objects.select_related("paper_a", "paper_b")
     }
-    assert frozenset(
-        (
-            "SLoRA: Scalable Serving of Thousands of LoRA Adapters",
-            "S-LORA: SERVING THOUSANDS OF CONCURRENT LORA ADAPTERS",
+    assert (
+        frozenset(
+            (
+                "SLoRA: Scalable Serving of Thousands of LoRA Adapters",
+                "S-LORA: SERVING THOUSANDS OF CONCURRENT LORA ADAPTERS",
+            )
         )
-    ) in pairs
-    assert frozenset(
-        (
-            "EasyScale: Elastic Training with Consistent Accuracy and Improved Utilization on GPUs",
-            "EasyScale: Accuracy-consistent Elastic Training for Deep Learning",
+        in pairs
+    )
+    assert (
+        frozenset(
+            (
+                "EasyScale: Elastic Training with Consistent Accuracy and Improved Utilization "
+                "on GPUs",
+                "EasyScale: Accuracy-consistent Elastic Training for Deep Learning",
+            )
         )
-    ) in pairs
-    assert frozenset(
-        (
-            "Paella: Low-latency Model Serving with Software-defined GPU Scheduling",
-            "Paella: Low-latency Model Serving with Virtualized GPU Scheduling",
+        in pairs
+    )
+    assert (
+        frozenset(
+            (
+                "Paella: Low-latency Model Serving with Software-defined GPU Scheduling",
+                "Paella: Low-latency Model Serving with Virtualized GPU Scheduling",
+            )
         )
-    ) in pairs
+        in pairs
+    )
     # Same short name, different papers: not proposed.
     synergy = {p.pk for p in Paper.objects.filter(title_key__contains="synergy")} | {
         Paper.objects.get(short_name="Synergy").pk
     }
-    assert not DuplicateCandidate.objects.filter(
-        paper_a__in=synergy, paper_b__in=synergy
-    ).exists()
+    assert not DuplicateCandidate.objects.filter(paper_a__in=synergy, paper_b__in=synergy).exists()
 
 
 def test_seed_twice_changes_nothing(seeded) -> None:
