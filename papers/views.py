@@ -31,7 +31,7 @@ from .models import (
     Topic,
 )
 from .parsing.base import UnreadableFile
-from .parsing.detect import parse_document
+from .parsing.detect import check_size, parse_document
 
 PAGE_SIZE = 25
 
@@ -151,11 +151,7 @@ def import_upload(request: HttpRequest) -> HttpResponse:
         upload = form.cleaned_data["file"]
         limit = settings.READINGGROUP_MAX_IMPORT_BYTES
         try:
-            if upload.size > limit:
-                raise UnreadableFile(
-                    f"{upload.name}: the file is {upload.size / 1_048_576:.1f} MB; "
-                    f"the limit is {limit / 1_048_576:.0f} MB."
-                )
+            check_size(upload.name, upload.size, limit)
             data = upload.read()
             parse_document(upload.name, data, max_bytes=limit)
         except UnreadableFile as exc:

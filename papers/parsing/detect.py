@@ -34,13 +34,18 @@ def _size(n: int) -> str:
     return f"{n} bytes"
 
 
-def decode(filename: str, data: bytes, max_bytes: int) -> str:
-    """UTF-8 text with Unix newlines, or UnreadableFile naming the file and the problem."""
-    if len(data) > max_bytes:
+def check_size(filename: str, size: int, max_bytes: int) -> None:
+    """Refuse a file over the limit before its bytes are read."""
+    if size > max_bytes:
         raise UnreadableFile(
-            f"{filename} is too big: {_size(len(data))} ({len(data)} bytes); "
+            f"{filename} is too big: {_size(size)} ({size} bytes); "
             f"the limit is {_size(max_bytes)} ({max_bytes} bytes)."
         )
+
+
+def decode(filename: str, data: bytes, max_bytes: int) -> str:
+    """UTF-8 text with Unix newlines, or UnreadableFile naming the file and the problem."""
+    check_size(filename, len(data), max_bytes)
     if data.startswith(_UTF16_BOMS):
         raise UnreadableFile(f"{filename} is UTF-16 text; save it as UTF-8 and upload it again.")
     if data.startswith(_BOM):
