@@ -71,19 +71,20 @@ def _outside_fences(text: str) -> tuple[str, str]:
     """(text outside ``` fences, text inside them)."""
     outside: list[str] = []
     inside: list[str] = []
-    position = 0
-    fences = list(_FENCE.finditer(text))
-    i = 0
-    while i < len(fences):
-        opening = fences[i]
-        marker = opening.group(1)
-        closing = next((f for f in fences[i + 1 :] if f.group(0).strip().startswith(marker)), None)
-        outside.append(text[position : opening.start()])
-        end = closing.end() if closing else len(text)
-        inside.append(text[opening.end() : closing.start() if closing else end])
-        position = end
-        i = fences.index(closing) + 1 if closing else len(fences)
-    outside.append(text[position:])
+    position = 0  # end of the last closing fence
+    opening: re.Match[str] | None = None
+    for fence in _FENCE.finditer(text):
+        if opening is None:
+            outside.append(text[position : fence.start()])
+            opening = fence
+        elif fence.group(0).strip().startswith(opening.group(1)):
+            inside.append(text[opening.end() : fence.start()])
+            position = fence.end()
+            opening = None
+    if opening is None:
+        outside.append(text[position:])
+    else:  # an unclosed fence runs to the end, as in the Markdown parser
+        inside.append(text[opening.end() :])
     return "".join(outside), "".join(inside)
 
 

@@ -26,7 +26,7 @@ _BULLET = re.compile(r"\s*[-+*]\s+(?P<body>.*)")
 _ITEM = re.compile(r"\*?(?P<title>[^*].*?)\*\s*(?:\((?P<venue>[^()]*)\))?\s*(?P<rest>.*)")
 # Without emphasis at all: `Title (Venue)`.
 _PLAIN_ITEM = re.compile(r"(?P<title>[^*].*?)\s*\((?P<venue>[^()]*)\)\s*")
-_TITLE_HEADING = re.compile(r"#\s+(.*?)\s*#*\s*")
+_HEADING = re.compile(r"(#{1,6})\s+(.*?)\s*#*\s*")
 # A bullet whose emphasis is still open continues on the next line(s) (FastDecode).
 _MAX_WRAP = 3
 
@@ -69,9 +69,13 @@ def parse_markdown_list(text: str, filename: str) -> ParsedDocument:
         i += 1
         if not line.strip():
             continue
-        heading = _TITLE_HEADING.fullmatch(line)
+        heading = _HEADING.fullmatch(line)
         if heading:
-            title = title or heading_text(heading.group(1))
+            name = heading_text(heading.group(2))
+            if len(heading.group(1)) == 1:
+                title = title or name
+            elif name:
+                topic = name  # lists may use `## Topic` instead of numbered bold categories
             continue
         bullet = _BULLET.fullmatch(line) or _NUMBERED_ITEM.fullmatch(line)
         if not bullet:
@@ -79,8 +83,6 @@ def parse_markdown_list(text: str, filename: str) -> ParsedDocument:
             if category:
                 name = heading_text(category.group("bold") or category.group("plain"))
                 topic = name.rstrip(":").strip() or topic
-                if topic and topic not in topics:
-                    topics.append(topic)
             continue
         body = bullet.group("body").strip()
         raw_lines = [line]
@@ -111,8 +113,10 @@ def parse_markdown_list(text: str, filename: str) -> ParsedDocument:
             problems.append(ParseProblem(message=message, line=lineno))
             continue
         venue, year = parse_venue_tag(tag)
-        if not topic:
-            topic = title or filename_title(filename)
+        topic = topic or title or filename_title(filename)
+        # Topics are listed when their first item is read, so a `###### Content` heading
+        # above the categories does not become an empty topic.
+        if topic not in topics:
             topics.append(topic)
         entries.append(
             ParsedEntry(

@@ -45,6 +45,7 @@ _SHORT_NAME = re.compile(r"\s*\(([^()]+)\)\s*(\S.*)$", re.DOTALL)
 _LEADING_ARTICLE = re.compile(r"^(?:a|an|the) ")
 _MD_ESCAPE = re.compile(r"\\([\\`*_{}\[\]()#+\-.!|<>~])")
 
+_CONVERTER_MAX_CHARS = 2000
 _converter = None
 
 
@@ -74,6 +75,8 @@ def strip_latex(text: str) -> str:
     if "\\" in text:
         text = _ACCENT.sub(_compose_accent, text)
         if _NEEDS_CONVERTER.search(text):
+            if len(text) > _CONVERTER_MAX_CHARS:  # pylatexenc is slow on megabyte "titles"
+                return _FOLD_SYMBOL.sub("", _FOLD_COMMAND.sub(" ", text))
             return _latex_to_text(text)
         text = _ESCAPED.sub(r"\1", text)
     if "~" in text:
@@ -114,7 +117,9 @@ def fold(text: str) -> str:
 def clean_title(raw: str) -> str:
     """Display title: no LaTeX, single spaces, no trailing period or page-footer junk."""
     text = collapse_spaces(strip_latex(raw))
-    text = _JUNK_TAIL.sub("", text)
+    lowered = text.lower()
+    if "compiled" in lowered or "modified" in lowered:  # cheap test before the regex
+        text = _JUNK_TAIL.sub("", text)
     if text.endswith(".") and not text.endswith(".."):
         text = text[:-1].rstrip()
     return text

@@ -29,7 +29,7 @@ _CANONICAL |= {
 
 # "OSDI20", "arXiv '18", "SC '21'", "OSDI' 20", "IEEE Micro 24", "OSDI 2020".
 _QUOTES = "'\u2018\u2019"  # straight and curly apostrophes
-_TAG = re.compile(rf"(?P<name>.*?)[\s{_QUOTES}]*(?P<year>\d{{4}}|\d{{2}})?[\s{_QUOTES}]*")
+_TAG_YEAR = re.compile(r"(?<!\d)(\d{4}|\d{2})$")
 _WELL_FORMED = re.compile(r"[A-Za-z][A-Za-z0-9 .&/+-]*[A-Za-z0-9]")
 
 # BibTeX booktitle/journal: a parenthesised acronym wins ("... (OSDI 24)", "... (HPCA)").
@@ -77,10 +77,10 @@ _LONG_NAMES = [
 ]
 
 
-def _expand_year(two_digits: int) -> int:
+def _expand_year(two_digits: int, this_year: int) -> int:
     # "24" is 2024, but a year beyond next year must be last century ("98" -> 1998).
     year = 2000 + two_digits
-    return year - 100 if year > datetime.date.today().year + 1 else year
+    return year - 100 if year > this_year + 1 else year
 
 
 def canonical_venue(name: str) -> str:
@@ -90,14 +90,21 @@ def canonical_venue(name: str) -> str:
 
 def parse_venue_tag(tag: str) -> tuple[str, int | None]:
     """`OSDI20` -> ("OSDI", 2020); `NIPS '12` -> ("NeurIPS", 2012); `x` -> ("", None)."""
-    match = _TAG.fullmatch(tag.strip())
-    if not match:
-        return "", None
-    name = collapse_spaces(match.group("name").strip(" " + _QUOTES))
-    digits = match.group("year")
+    return _parse_venue_tag(tag, datetime.date.today().year)
+
+
+@functools.lru_cache(maxsize=4096)
+def _parse_venue_tag(tag: str, this_year: int) -> tuple[str, int | None]:
+    # Cached: a list repeats the same few dozen tags; the year is part of the key.
+    # Stray quotes and spaces around the year: "SC '21'", "OSDI' 20".
+    text = tag.strip().strip(_QUOTES).strip()
+    match = _TAG_YEAR.search(text)
     year: int | None = None
-    if digits:
-        year = int(digits) if len(digits) == 4 else _expand_year(int(digits))
+    if match:
+        digits = match.group(1)
+        year = int(digits) if len(digits) == 4 else _expand_year(int(digits), this_year)
+        text = text[: match.start()]
+    name = collapse_spaces(text.strip().strip(_QUOTES))
     canonical = _CANONICAL.get(name.casefold())
     if canonical:
         return canonical, year

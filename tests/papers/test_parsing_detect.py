@@ -153,3 +153,21 @@ def test_detect_format_bibtex_in_fences_with_headings():
 
 def test_detect_format_gitbook_without_front_matter():
     assert detect_format("r.md", "### S\n1. \\[OSDI '20] A Paper\n") == SourceFormat.GITBOOK
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        b"```\n" * 100_000,  # many fences: detection must stay linear
+        b"- *T* (" + b"' " * 100_000 + b"a)\n",  # a venue tag full of quotes
+        b"1. \\[OSDI '20] " + b"\\" * 100_000 + b"\n",  # a huge "title" of LaTeX-like junk
+        b"1. \\[OSDI '20] T" + b" compiled" * 50_000 + b"\n",
+    ],
+)
+def test_parse_document_pathological_input_is_fast(data: bytes):
+    start = time.perf_counter()
+    try:
+        parse_document("odd.md", data)
+    except UnreadableFile as exc:
+        assert str(exc).startswith("odd.md")
+    assert time.perf_counter() - start < 1.0

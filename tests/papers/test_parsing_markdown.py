@@ -313,3 +313,13 @@ def test_markdown_list_link_titles_and_items_without_category():
         "links",
     )
     assert document.topics == ["links"]
+
+
+def test_markdown_list_headings_as_topics_and_empty_sections_are_not_topics():
+    text = (
+        "# L\n\n###### Content\n\n## Serving\n\n- *A* (OSDI20)\n\n"
+        "## Empty\n\n1. **Cat**:\n- *B* (SOSP19)\n"
+    )
+    document = parse_markdown_list(text, "h.md")
+    assert document.topics == ["Serving", "Cat"]
+    assert [(e.title, e.topic) for e in document.entries] == [("A", "Serving"), ("B", "Cat")]
