@@ -20,14 +20,14 @@ from papers.parsing.titles import (
     split_short_name,
     strip_latex,
 )
-from papers.parsing.venues import venue_from_bibtex
+from papers.parsing.venues import PLAUSIBLE_YEARS, venue_from_bibtex
 
 # Only used to name a block bibtexparser could not parse, never to parse BibTeX.
 _BLOCK_HEAD = re.compile(r"@\s*\w+\s*[{(]\s*([^,\s{}()]+)\s*,")
 # BibTeX separates names with a brace-level "and"; names without braces take the fast path.
 _AND = re.compile(r"\s+and\s+", re.IGNORECASE)
 _COMMA = re.compile(r",")
-_YEAR = re.compile(r"\s*(\d{1,4})\s*")
+_YEAR = re.compile(r"\s*(\d{4})\s*")
 _PAGE_DASH = re.compile("\\s*(?:-+|\u2013|\u2014)\\s*")  # --, en and em dashes
 _ARXIV_ID = re.compile(
     r"(?:arxiv[:/\s]*)?(\d{4}\.\d{4,5}(?:v\d+)?|[a-z-]+(?:\.[A-Z]{2})?/\d{7}(?:v\d+)?)",
@@ -85,7 +85,8 @@ def format_authors(value: str) -> str:
 
 def _year(value: str) -> int | None:
     match = _YEAR.fullmatch(strip_latex(value))
-    return int(match.group(1)) if match else None
+    year = int(match.group(1)) if match else None
+    return year if year is not None and PLAUSIBLE_YEARS[0] <= year <= PLAUSIBLE_YEARS[1] else None
 
 
 def _arxiv_id(fields: dict[str, str]) -> str:

@@ -104,6 +104,8 @@ def filename_title(filename: str) -> str:
 def fold(text: str) -> str:
     """Search form: casefolded, no accents, no LaTeX, words separated by single spaces."""
     if "\\" in text or "{" in text or "$" in text:
+        if "\\" in text:
+            text = _ACCENT.sub(_compose_accent, text)  # "Fran\c{c}ois" stays one word
         text = _FOLD_COMMAND.sub(" ", text)
         text = _FOLD_SYMBOL.sub("", text)
     text = text.casefold()

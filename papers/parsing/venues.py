@@ -29,6 +29,8 @@ _CANONICAL |= {
 
 # "OSDI20", "arXiv '18", "SC '21'", "OSDI' 20", "IEEE Micro 24", "OSDI 2020".
 _QUOTES = "'\u2018\u2019"  # straight and curly apostrophes
+# Years outside this range are typos (and the catalogue refuses them).
+PLAUSIBLE_YEARS = (1900, 2100)
 _TAG_YEAR = re.compile(r"(?<!\d)(\d{4}|\d{2})$")
 _WELL_FORMED = re.compile(r"[A-Za-z][A-Za-z0-9 .&/+-]*[A-Za-z0-9]")
 
@@ -103,6 +105,8 @@ def _parse_venue_tag(tag: str, this_year: int) -> tuple[str, int | None]:
     if match:
         digits = match.group(1)
         year = int(digits) if len(digits) == 4 else _expand_year(int(digits), this_year)
+        if not PLAUSIBLE_YEARS[0] <= year <= PLAUSIBLE_YEARS[1]:
+            year = None
         text = text[: match.start()]
     name = collapse_spaces(text.strip().strip(_QUOTES))
     canonical = _CANONICAL.get(name.casefold())

@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 from django.test import Client
 from django.urls import reverse
+from django.utils import timezone
 
 from papers.importing import apply_import
 from papers.merging import MergeConflict, merge_papers
 from papers.models import CandidateStatus, DuplicateCandidate, Listing, Paper, PaperAlias
 from papers.parsing.base import ParsedDocument, ParsedEntry, SourceFormat
+from readinggroup.models import Note, Session, Slot, WantToRead
 from tests.factories import ListingFactory, PaperFactory
 
 pytestmark = pytest.mark.django_db
@@ -221,3 +225,30 @@ def test_dismissed_pair_is_not_proposed_again_on_reimport(pair) -> None:
     apply_import(_document(pair.paper_a.title, pair.paper_b.title), content_sha256="x")
     assert DuplicateCandidate.objects.get() == pair
     assert DuplicateCandidate.objects.get().status == CandidateStatus.DISMISSED
+
+
+def test_merge_keeps_votes_and_notes_of_both(pair: DuplicateCandidate, member, other_member):
+    keep, drop = pair.paper_a, pair.paper_b
+    WantToRead.objects.create(user=member, paper=keep)
+    WantToRead.objects.create(user=member, paper=drop)  # the same wish twice
+    WantToRead.objects.create(user=other_member, paper=drop)
+    Note.objects.create(author=member, paper=drop, body="Read §3 first.", body_html="")
+    merge_papers(keep=keep, drop=drop)
+    assert sorted(WantToRead.objects.values_list("user__username", "paper_id")) == [
+        ("mira", keep.pk),
+        ("otto", keep.pk),
+    ]
+    assert list(Note.objects.values_list("paper_id", "body")) == [(keep.pk, "Read §3 first.")]
+
+
+def test_merge_of_two_scheduled_papers_is_refused_and_changes_nothing(pair, member) -> None:
+    session = Session.objects.create(starts_at=timezone.now() + timedelta(days=7), slot_count=2)
+    Slot.objects.create(session=session, position=1, paper=pair.paper_a, presenter=member)
+    Slot.objects.create(session=session, position=2, paper=pair.paper_b, presenter=member)
+    with pytest.raises(MergeConflict, match="slot"):
+        merge_papers(keep=pair.paper_a, drop=pair.paper_b)
+    assert Paper.objects.count() == 2
+    assert sorted(Slot.objects.values_list("paper_id", flat=True)) == sorted(
+        [pair.paper_a_id, pair.paper_b_id]
+    )
+    assert DuplicateCandidate.objects.filter(pk=pair.pk).exists()

@@ -222,3 +222,8 @@ def test_parse_bibtex_10000_entries_not_much_slower_than_bibtexparser():
     assert entries[-1].title == "Sys9999: A study of GPU things number 9999"
     # Generous bound so a busy CI machine does not flake; measured at about 1.5x.
     assert ours < 2.5 * baseline + 0.5
+
+
+def test_parse_bibtex_short_or_implausible_year_is_none():
+    entries, _ = parse_bibtex("@misc{a, title={A}, year={23}}\n@misc{b, title={B}, year={3023}}")
+    assert [e.year for e in entries] == [None, None]

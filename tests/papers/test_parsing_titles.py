@@ -169,3 +169,7 @@ def test_unescape_markdown_brackets():
 def test_filename_title_uses_stem_without_directories():
     assert filename_title("uploads/my-refs.bib") == "my-refs"
     assert filename_title(r"C:\lists\reading.md") == "reading"
+
+
+def test_fold_accent_command_keeps_word_together():
+    assert fold(r"Fran\c{c}ois Richt{\'a}rik") == "francois richtarik"

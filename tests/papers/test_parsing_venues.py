@@ -154,3 +154,7 @@ def test_venue_from_bibtex_eprint_without_journal_is_arxiv():
 
 def test_venue_from_bibtex_no_venue_fields():
     assert venue_from_bibtex({"title": "Only a title"}) == ""
+
+
+def test_parse_venue_tag_implausible_four_digit_year_is_dropped():
+    assert parse_venue_tag("OSDI 3020") == ("OSDI", None)

@@ -1,0 +1,51 @@
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+
+
+class Note(models.Model):
+    """A Markdown note in the thread of a session or a paper; replies have a parent."""
+
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notes"
+    )
+    session = models.ForeignKey(
+        "readinggroup.Session",
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="notes",
+    )
+    paper = models.ForeignKey(
+        "papers.Paper", null=True, blank=True, on_delete=models.CASCADE, related_name="notes"
+    )
+    parent = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.CASCADE, related_name="replies"
+    )
+    body = models.TextField()
+    body_html = models.TextField(editable=False)  # rendered and sanitised once, on save
+    hidden = models.BooleanField(default=False)
+    pinned = models.BooleanField(default=False)
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    edited_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["created_at"]
+        constraints = [
+            models.CheckConstraint(
+                condition=(
+                    Q(session__isnull=False, paper__isnull=True)
+                    | Q(session__isnull=True, paper__isnull=False)
+                ),
+                name="note_on_session_or_paper",
+            ),
+            models.UniqueConstraint(
+                fields=["session"], condition=Q(pinned=True), name="note_one_pinned_per_session"
+            ),
+            models.CheckConstraint(condition=~Q(body=""), name="note_body_not_empty"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Note by {self.author} on {self.session or self.paper}"

@@ -1,0 +1,72 @@
+from __future__ import annotations
+
+from django.contrib.auth.models import AbstractUser
+from django.db import models
+
+
+class Role(models.TextChoices):
+    ORGANIZER = "organizer", "Organizer"
+    MEMBER = "member", "Member"
+
+
+class User(AbstractUser):
+    """A member of the reading group. Organizers run sessions and the catalogue."""
+
+    display_name = models.CharField(max_length=150, blank=True)
+    role = models.CharField(max_length=16, choices=Role.choices, default=Role.MEMBER)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(role__in=Role.values), name="user_role_valid"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def name(self) -> str:
+        return self.display_name or self.get_full_name() or self.username
+
+    @property
+    def is_organizer(self) -> bool:
+        return self.role == Role.ORGANIZER or self.is_superuser
+
+
+class Unavailability(models.Model):
+    """A date on which a member cannot present."""
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="unavailable_dates")
+    date = models.DateField()
+    note = models.CharField(max_length=200, blank=True)
+
+    class Meta:
+        ordering = ["date"]
+        verbose_name_plural = "unavailabilities"
+        constraints = [
+            models.UniqueConstraint(fields=["user", "date"], name="unavailability_unique_day"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} unavailable on {self.date}"
+
+
+class WantToRead(models.Model):
+    """A member's mark on a paper they would like the group to discuss."""
+
+    # Two marks by one member on papers being merged are the same wish: keep one.
+    MERGE_DROP_ON_CONFLICT = True
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="wants")
+    paper = models.ForeignKey("papers.Paper", on_delete=models.CASCADE, related_name="wants")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = "want-to-read mark"
+        constraints = [
+            models.UniqueConstraint(fields=["user", "paper"], name="want_unique_per_member"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} wants {self.paper_id}"
