@@ -9,4 +9,5 @@ urlpatterns = [
     path("accounts/", include("django.contrib.auth.urls")),
     path("admin/", admin.site.urls),
     path("papers/", include("papers.urls")),
+    path("notes/", include("readinggroup.notes.urls")),
 ]

@@ -1,0 +1,1 @@
+"""Discussions: Markdown notes and replies on sessions and papers, and their search."""
