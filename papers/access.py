@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest
 from django.shortcuts import get_object_or_404
 
+from readinggroup.access import require_organizer
+
 from .models import Paper, PendingImport
 
-
-def require_organizer(request: HttpRequest) -> None:
-    if not request.user.is_authenticated or not request.user.is_organizer:
-        raise PermissionDenied("Only organizers can do this.")
+__all__ = ["paper_for_viewing", "pending_import_for", "require_organizer"]
 
 
 def paper_for_viewing(request: HttpRequest, pk: int) -> Paper:

@@ -107,6 +107,8 @@ def paper_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "listings": listings,
             "candidates": candidates,
             "bibtex": export_bibtex([paper]),
+            "wanted": paper.wants.filter(user=request.user).exists(),
+            "want_count": paper.wants.count(),
             "entry_type": entry_for(paper)[0],
         },
     )

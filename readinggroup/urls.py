@@ -1,7 +1,7 @@
 from django.contrib import admin
 from django.urls import include, path
 
-from . import views
+from . import session_views, views
 
 urlpatterns = [
     path("", views.home, name="home"),
@@ -10,4 +10,17 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("papers/", include("papers.urls")),
     path("notes/", include("readinggroup.notes.urls")),
+    path("sessions/", session_views.session_list, name="session_list"),
+    path("sessions/new/", session_views.session_create, name="session_create"),
+    path("sessions/series/new/", session_views.series_create, name="series_create"),
+    path("sessions/<int:pk>/", session_views.session_detail, name="session_detail"),
+    path("sessions/<int:pk>/edit/", session_views.session_edit, name="session_edit"),
+    path("sessions/<int:pk>/cancel/", session_views.session_cancel, name="session_cancel"),
+    path("sessions/<int:pk>/scribe/", session_views.scribe_volunteer, name="scribe_volunteer"),
+    path("slots/<int:pk>/claim/", session_views.slot_claim, name="slot_claim"),
+    path("slots/<int:pk>/release/", session_views.slot_release, name="slot_release"),
+    path("slots/<int:pk>/confirm/", session_views.slot_confirm, name="slot_confirm"),
+    path("slots/<int:pk>/decline/", session_views.slot_decline, name="slot_decline"),
+    path("slots/<int:pk>/assign/", session_views.slot_assign, name="slot_assign"),
+    path("papers/<int:pk>/want/", session_views.want_toggle, name="want_toggle"),
 ]

@@ -218,7 +218,8 @@ def test_paper_detail_query_count_is_fixed(
     paper = PaperFactory()
     for _ in range(listings):
         ListingFactory(paper=paper)
-    with django_assert_num_queries(4):  # session, user, paper, listings
+    # session, user, paper, listings, my want-to-read mark, want count
+    with django_assert_num_queries(6):
         member_client.get(paper.get_absolute_url())
 
 

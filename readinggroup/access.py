@@ -1,0 +1,34 @@
+"""Who may see or change sessions and slots. Every view goes through these."""
+
+from __future__ import annotations
+
+from django.core.exceptions import PermissionDenied
+from django.http import HttpRequest
+from django.shortcuts import get_object_or_404
+
+from .models import Session, Slot
+
+
+def require_organizer(request: HttpRequest) -> None:
+    if not request.user.is_authenticated or not request.user.is_organizer:
+        raise PermissionDenied("Only organizers can do this.")
+
+
+def session_for_viewing(request: HttpRequest, pk: int) -> Session:
+    """Every member sees every session, cancelled ones included."""
+    return get_object_or_404(Session.objects.select_related("theme_topic", "scribe"), pk=pk)
+
+
+def session_for_managing(request: HttpRequest, pk: int) -> Session:
+    require_organizer(request)
+    return session_for_viewing(request, pk)
+
+
+def slot_for_acting(request: HttpRequest, pk: int) -> Slot:
+    """Members act on slots for themselves; the domain functions check whose slot it is."""
+    return get_object_or_404(Slot.objects.select_related("session", "presenter"), pk=pk)
+
+
+def slot_for_managing(request: HttpRequest, pk: int) -> Slot:
+    require_organizer(request)
+    return slot_for_acting(request, pk)

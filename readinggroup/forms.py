@@ -1,0 +1,97 @@
+from __future__ import annotations
+
+import datetime as dt
+
+from django import forms
+from django.db.models import Count, Exists, OuterRef, QuerySet
+
+from papers.models import Paper, Topic
+
+from .models import Session, Slot, User
+
+
+class SessionForm(forms.ModelForm):
+    starts_at = forms.DateTimeField(
+        label="Date and time",
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
+        help_text="In the group's time zone.",
+    )
+    slot_count = forms.IntegerField(label="Presentation slots", min_value=1, max_value=12)
+    video_url = forms.URLField(
+        max_length=500, required=False, label="Video link", assume_scheme="https"
+    )
+
+    class Meta:
+        model = Session
+        fields = [
+            "title",
+            "starts_at",
+            "duration_minutes",
+            "place",
+            "video_url",
+            "theme_topic",
+            "slot_count",
+        ]
+        labels = {"video_url": "Video link", "duration_minutes": "Length (minutes)"}
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["theme_topic"].queryset = Topic.objects.select_related("reading_list")
+        self.fields["theme_topic"].required = False
+        self.fields["duration_minutes"].min_value = 15
+
+
+class SeriesForm(forms.Form):
+    title = forms.CharField(max_length=200, initial="Reading group")
+    first = forms.DateField(label="First session", widget=forms.DateInput(attrs={"type": "date"}))
+    last = forms.DateField(label="Last session", widget=forms.DateInput(attrs={"type": "date"}))
+    time = forms.TimeField(label="Time", widget=forms.TimeInput(attrs={"type": "time"}))
+    skip = forms.CharField(
+        required=False,
+        label="Skip dates",
+        help_text="Dates without a session, separated by commas (YYYY-MM-DD).",
+    )
+    slot_count = forms.IntegerField(label="Slots per session", min_value=1, max_value=12, initial=2)
+    duration_minutes = forms.IntegerField(
+        label="Length (minutes)", min_value=15, max_value=600, initial=60
+    )
+    place = forms.CharField(max_length=200, required=False)
+    video_url = forms.URLField(
+        max_length=500, required=False, label="Video link", assume_scheme="https"
+    )
+
+    def clean_skip(self) -> set[dt.date]:
+        dates = set()
+        for part in self.cleaned_data["skip"].replace(";", ",").split(","):
+            if part.strip():
+                try:
+                    dates.add(dt.date.fromisoformat(part.strip()))
+                except ValueError:
+                    raise forms.ValidationError(
+                        f"“{part.strip()}” is not a date like 2026-02-19."
+                    ) from None
+        return dates
+
+
+def unscheduled_papers() -> QuerySet[Paper]:
+    """Papers not in any upcoming slot, most wanted first: what the picker offers."""
+    scheduled = Slot.objects.filter(paper=OuterRef("pk"), upcoming=True)
+    return (
+        Paper.objects.annotate(want_count=Count("wants"))
+        .filter(~Exists(scheduled))
+        .order_by("-want_count", "title_key")
+    )
+
+
+class ClaimForm(forms.Form):
+    paper = forms.ModelChoiceField(queryset=Paper.objects.all(), empty_label="Choose a paper…")
+
+
+class AssignForm(forms.Form):
+    presenter = forms.ModelChoiceField(
+        queryset=User.objects.filter(is_active=True), required=False, empty_label="Nobody"
+    )
+    paper = forms.ModelChoiceField(
+        queryset=Paper.objects.all(), required=False, empty_label="No paper yet"
+    )
+    locked = forms.BooleanField(required=False)

@@ -1,0 +1,239 @@
+"""Pages and actions for sessions and their presentation slots."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.db.models import Prefetch
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django_htmx.http import HttpResponseClientRedirect
+
+from papers.access import paper_for_viewing
+
+from . import access, scheduling
+from .forms import AssignForm, ClaimForm, SeriesForm, SessionForm, unscheduled_papers
+from .models import Session, Slot, User
+
+PICKER_SIZE = 100
+
+
+def _slots_prefetch() -> Prefetch:
+    return Prefetch(
+        "slots",
+        queryset=Slot.objects.select_related("presenter", "paper", "assigned_by").order_by(
+            "position"
+        ),
+    )
+
+
+@require_GET
+@login_required
+def session_list(request: HttpRequest) -> HttpResponse:
+    sessions = Session.objects.select_related("theme_topic").prefetch_related(_slots_prefetch())
+    return render(
+        request,
+        "readinggroup/session_list.html",
+        {
+            "upcoming": sessions.upcoming()[:50],
+            "past": sessions.past()[:50],
+        },
+    )
+
+
+def _detail_context(request: HttpRequest, session: Session) -> dict:
+    slots = list(session.slots.select_related("presenter", "paper", "assigned_by"))
+    context = {
+        "session": session,
+        "slots": slots,
+        "can_claim": not session.is_past and not session.is_cancelled,
+        "picker": list(unscheduled_papers()[:PICKER_SIZE]),
+    }
+    if request.user.is_organizer:
+        context["members"] = list(User.objects.filter(is_active=True).order_by("username"))
+    return context
+
+
+@require_GET
+@login_required
+def session_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    session = access.session_for_viewing(request, pk)
+    return render(request, "readinggroup/session_detail.html", _detail_context(request, session))
+
+
+def _slot_response(
+    request: HttpRequest, slot: Slot, error: str = "", notice: str = ""
+) -> HttpResponse:
+    """After a slot action: the slot's fresh state for htmx, else back to the session page."""
+    if request.htmx:
+        session = access.session_for_viewing(request, slot.session_id)
+        context = _detail_context(request, session)
+        context.update(
+            slot=Slot.objects.select_related("presenter", "paper", "assigned_by").get(pk=slot.pk),
+            slot_error=error,
+            slot_notice=notice,
+        )
+        return render(request, "readinggroup/session_detail.html#slot", context)
+    if error:
+        messages.error(request, error)
+    elif notice:
+        messages.success(request, notice)
+    return redirect(slot.session)
+
+
+@require_POST
+@login_required
+def slot_claim(request: HttpRequest, pk: int) -> HttpResponse:
+    slot = access.slot_for_acting(request, pk)
+    form = ClaimForm(request.POST)
+    if not form.is_valid():
+        return _slot_response(request, slot, error="Choose a paper to present.")
+    try:
+        scheduling.claim_slot(slot=slot, user=request.user, paper=form.cleaned_data["paper"])
+    except scheduling.SchedulingError as exc:
+        return _slot_response(request, slot, error=str(exc))
+    return _slot_response(request, slot, notice="The slot is yours.")
+
+
+@require_POST
+@login_required
+def slot_release(request: HttpRequest, pk: int) -> HttpResponse:
+    slot = access.slot_for_acting(request, pk)
+    try:
+        scheduling.release_slot(slot=slot, user=request.user)
+    except scheduling.SchedulingError as exc:
+        return _slot_response(request, slot, error=str(exc))
+    return _slot_response(request, slot, notice="Slot released.")
+
+
+@require_POST
+@login_required
+def slot_confirm(request: HttpRequest, pk: int) -> HttpResponse:
+    slot = access.slot_for_acting(request, pk)
+    try:
+        scheduling.confirm_slot(slot=slot, user=request.user)
+    except scheduling.SchedulingError as exc:
+        return _slot_response(request, slot, error=str(exc))
+    return _slot_response(request, slot, notice="Confirmed. Thank you!")
+
+
+@require_POST
+@login_required
+def slot_decline(request: HttpRequest, pk: int) -> HttpResponse:
+    slot = access.slot_for_acting(request, pk)
+    try:
+        scheduling.decline_slot(slot=slot, user=request.user)
+    except scheduling.SchedulingError as exc:
+        return _slot_response(request, slot, error=str(exc))
+    return _slot_response(request, slot, notice="Declined; the slot is open again.")
+
+
+@require_POST
+@login_required
+def slot_assign(request: HttpRequest, pk: int) -> HttpResponse:
+    slot = access.slot_for_managing(request, pk)
+    form = AssignForm(request.POST)
+    if not form.is_valid():
+        return _slot_response(request, slot, error="Choose a member and a paper from the lists.")
+    try:
+        result = scheduling.assign_slot(
+            slot=slot,
+            by=request.user,
+            presenter=form.cleaned_data["presenter"],
+            paper=form.cleaned_data["paper"],
+            locked=form.cleaned_data["locked"],
+        )
+    except scheduling.SchedulingError as exc:
+        return _slot_response(request, slot, error=str(exc))
+    notice = " ".join(["Slot updated.", *result.warnings])
+    return _slot_response(request, slot, notice=notice)
+
+
+@require_POST
+@login_required
+def scribe_volunteer(request: HttpRequest, pk: int) -> HttpResponse:
+    session = access.session_for_viewing(request, pk)
+    try:
+        scheduling.volunteer_scribe(session=session, user=request.user)
+        messages.success(request, "You are this session's scribe.")
+    except scheduling.SchedulingError as exc:
+        messages.error(request, str(exc))
+    return _to(request, session.get_absolute_url())
+
+
+def _to(request: HttpRequest, url: str) -> HttpResponse:
+    return HttpResponseClientRedirect(url) if request.htmx else redirect(url)
+
+
+@require_http_methods(["GET", "POST"])
+@login_required
+def session_create(request: HttpRequest) -> HttpResponse:
+    access.require_organizer(request)
+    form = SessionForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        session = scheduling.create_session(by=request.user, **data)
+        messages.success(request, f"Session scheduled: {session}.")
+        return _to(request, session.get_absolute_url())
+    return render(request, "readinggroup/session_form.html", {"form": form, "session": None})
+
+
+@require_http_methods(["GET", "POST"])
+@login_required
+def session_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    session = access.session_for_managing(request, pk)
+    form = SessionForm(request.POST or None, instance=session)
+    if request.method == "POST" and form.is_valid():
+        data = dict(form.cleaned_data)
+        slot_count = data.pop("slot_count")
+        try:
+            scheduling.update_session(session=session, slot_count=slot_count, **data)
+        except scheduling.SchedulingError as exc:
+            form.add_error(None, str(exc))
+        else:
+            messages.success(request, "Session updated.")
+            return _to(request, session.get_absolute_url())
+    return render(request, "readinggroup/session_form.html", {"form": form, "session": session})
+
+
+@require_POST
+@login_required
+def session_cancel(request: HttpRequest, pk: int) -> HttpResponse:
+    session = access.session_for_managing(request, pk)
+    scheduling.cancel_session(session=session)
+    messages.success(request, f"Session cancelled: {session}. Its papers are free again.")
+    return _to(request, session.get_absolute_url())
+
+
+@require_http_methods(["GET", "POST"])
+@login_required
+def series_create(request: HttpRequest) -> HttpResponse:
+    access.require_organizer(request)
+    form = SeriesForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            series = scheduling.create_series(by=request.user, **form.cleaned_data)
+        except scheduling.SchedulingError as exc:
+            form.add_error(None, str(exc))
+        else:
+            count = series.sessions.count()
+            messages.success(request, f"Scheduled {count} sessions of “{series}”.")
+            return _to(request, reverse("session_list"))
+    return render(request, "readinggroup/series_form.html", {"form": form})
+
+
+@require_POST
+@login_required
+def want_toggle(request: HttpRequest, pk: int) -> HttpResponse:
+    paper = paper_for_viewing(request, pk)
+    wanted = request.POST.get("wanted") == "1"
+    scheduling.set_want(user=request.user, paper=paper, wanted=wanted)
+    if request.htmx:
+        return render(
+            request,
+            "papers/paper_detail.html#want",
+            {"paper": paper, "wanted": wanted, "want_count": paper.wants.count()},
+        )
+    return redirect(paper)
