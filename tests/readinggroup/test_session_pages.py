@@ -1,0 +1,220 @@
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+
+from readinggroup import scheduling
+from readinggroup.models import Session, SessionStatus, Slot
+from tests.factories import PaperFactory
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def session(organizer) -> Session:
+    return scheduling.create_session(
+        by=organizer, starts_at=timezone.now() + dt.timedelta(days=7), slot_count=2, title="Week 1"
+    )
+
+
+def _slot(session: Session, position: int = 1) -> Slot:
+    return session.slots.get(position=position)
+
+
+def _future(days: int = 10) -> str:
+    return timezone.localtime(timezone.now() + dt.timedelta(days=days)).strftime("%Y-%m-%dT%H:%M")
+
+
+def test_session_create_for_organizer_only(organizer_client, member_client, client) -> None:
+    url = reverse("session_create")
+    data = {"title": "Kick-off", "starts_at": _future(), "duration_minutes": 60, "slot_count": 3}
+    assert client.get(url)["Location"].startswith(reverse("login"))
+    assert member_client.post(url, data).status_code == 403
+    assert Session.objects.count() == 0
+    response = organizer_client.post(url, data, follow=True)
+    session = Session.objects.get()
+    assert response.redirect_chain[-1][0] == session.get_absolute_url()
+    assert session.slots.count() == 3
+    assert "Session scheduled" in response.content.decode()
+
+
+def test_series_form_creates_weekly_sessions(organizer_client) -> None:
+    response = organizer_client.post(
+        reverse("series_create"),
+        {
+            "title": "Systems",
+            "first": "2031-01-09",
+            "last": "2031-03-27",
+            "time": "16:00",
+            "skip": "2031-02-20",
+            "slot_count": 2,
+            "duration_minutes": 60,
+        },
+        follow=True,
+    )
+    assert "Scheduled 11 sessions of “Systems”." in response.content.decode()
+    assert Session.objects.filter(series__title="Systems").count() == 11
+
+
+def test_series_form_bad_skip_date_is_explained(organizer_client) -> None:
+    response = organizer_client.post(
+        reverse("series_create"),
+        {
+            "title": "S",
+            "first": "2031-01-09",
+            "last": "2031-01-30",
+            "time": "16:00",
+            "skip": "next tuesday",
+            "slot_count": 2,
+            "duration_minutes": 60,
+        },
+    )
+    assert response.context["form"].errors["skip"] == [
+        "“next tuesday” is not a date like 2026-02-19."
+    ]
+    assert Session.objects.count() == 0
+
+
+def test_session_cancel_forbidden_to_members(member_client, organizer_client, session) -> None:
+    url = reverse("session_cancel", args=[session.pk])
+    assert member_client.post(url).status_code == 403
+    session.refresh_from_db()
+    assert session.status == SessionStatus.SCHEDULED
+    organizer_client.post(url)
+    session.refresh_from_db()
+    assert session.status == SessionStatus.CANCELLED
+
+
+def test_session_edit_reschedules_and_changes_slots(organizer_client, session) -> None:
+    url = reverse("session_edit", args=[session.pk])
+    new_start = _future(days=20)
+    organizer_client.post(
+        url,
+        {"title": "Week 1", "starts_at": new_start, "duration_minutes": 90, "slot_count": 3},
+    )
+    session.refresh_from_db()
+    assert timezone.localtime(session.starts_at).strftime("%Y-%m-%dT%H:%M") == new_start
+    assert session.slots.count() == 3
+
+
+def test_claim_with_htmx_returns_slot_fragment(member_client, member, session) -> None:
+    paper = PaperFactory(title="Pollux: Co-adaptive Cluster Scheduling")
+    response = member_client.post(
+        reverse("slot_claim", args=[_slot(session).pk]),
+        {"paper": paper.pk},
+        headers={"HX-Request": "true"},
+    )
+    html = response.content.decode().strip()
+    assert html.startswith(f'<article class="card slot" id="slot-{_slot(session).pk}"')
+    assert "<html" not in html
+    assert "The slot is yours." in html and "Pollux: Co-adaptive Cluster Scheduling" in html
+    assert _slot(session).presenter == member
+
+
+def test_claim_without_javascript_redirects_with_message(member_client, session) -> None:
+    paper = PaperFactory()
+    response = member_client.post(
+        reverse("slot_claim", args=[_slot(session).pk]), {"paper": paper.pk}, follow=True
+    )
+    assert response.redirect_chain == [(session.get_absolute_url(), 302)]
+    assert "The slot is yours." in response.content.decode()
+
+
+def test_claim_lost_shows_the_truth(member_client, other_member, session) -> None:
+    scheduling.claim_slot(slot=_slot(session), user=other_member, paper=PaperFactory(title="Taken"))
+    response = member_client.post(
+        reverse("slot_claim", args=[_slot(session).pk]),
+        {"paper": PaperFactory().pk},
+        headers={"HX-Request": "true"},
+    )
+    html = response.content.decode()
+    assert "Too late: Otto Other has just taken this slot." in html
+    assert '<strong class="presenter">Otto Other</strong>' in html
+
+
+def test_claim_with_forged_paper_id_is_refused(member_client, session) -> None:
+    response = member_client.post(
+        reverse("slot_claim", args=[_slot(session).pk]),
+        {"paper": "999999"},
+        headers={"HX-Request": "true"},
+    )
+    assert "Choose a paper to present." in response.content.decode()
+    assert _slot(session).presenter is None
+
+
+def test_assign_forbidden_to_members_allowed_to_organizer(
+    member_client, organizer_client, member, session
+) -> None:
+    url = reverse("slot_assign", args=[_slot(session).pk])
+    paper = PaperFactory()
+    assert member_client.post(url, {"presenter": member.pk, "paper": paper.pk}).status_code == 403
+    assert _slot(session).presenter is None
+    response = organizer_client.post(
+        url, {"presenter": member.pk, "paper": paper.pk}, headers={"HX-Request": "true"}
+    )
+    assert "waiting for confirmation" in response.content.decode()
+    slot = _slot(session)
+    assert (slot.presenter, slot.paper, slot.is_confirmed) == (member, paper, False)
+
+
+def test_confirm_by_other_member_is_refused(
+    member_client, organizer, other_member, session
+) -> None:
+    scheduling.assign_slot(
+        slot=_slot(session), by=organizer, presenter=other_member, paper=PaperFactory()
+    )
+    response = member_client.post(reverse("slot_confirm", args=[_slot(session).pk]), follow=True)
+    assert "no assignment of yours" in response.content.decode()
+    assert not _slot(session).is_confirmed
+
+
+def test_session_detail_shows_slots_and_actions(member_client, session) -> None:
+    html = member_client.get(session.get_absolute_url()).content.decode()
+    assert html.count("Claim this slot") == 2
+    assert "Assign" not in html  # organizers only
+    assert "Volunteer as scribe" in html
+
+
+@pytest.mark.parametrize("papers", [3, 40])
+def test_session_detail_query_count_is_fixed(
+    organizer_client, django_assert_num_queries, session, papers: int
+) -> None:
+    for _ in range(papers):
+        PaperFactory()
+    # session, user, the session, slots, picker, members
+    with django_assert_num_queries(6):
+        organizer_client.get(session.get_absolute_url())
+
+
+@pytest.mark.parametrize("sessions", [1, 8])
+def test_session_list_query_count_is_fixed(
+    member_client, django_assert_num_queries, organizer, sessions: int
+) -> None:
+    for i in range(sessions):
+        for sign in (1, -1):  # as many upcoming as past sessions
+            scheduling.create_session(
+                by=organizer,
+                starts_at=timezone.now() + sign * dt.timedelta(days=i + 1),
+                slot_count=2,
+            )
+    # session, user, upcoming + their slots, past + their slots
+    with django_assert_num_queries(6):
+        response = member_client.get(reverse("session_list"))
+    assert response.content.decode().count("Slot 1 open") == 2 * sessions
+
+
+def test_want_toggle_htmx_and_plain(member_client, member) -> None:
+    paper = PaperFactory()
+    url = reverse("want_toggle", args=[paper.pk])
+    response = member_client.post(url, {"wanted": "1"}, headers={"HX-Request": "true"})
+    html = response.content.decode().strip()
+    assert html.startswith('<form id="want"')
+    assert "1 member wants to read it" in html
+    member_client.post(url, {"wanted": "1"})  # a double click changes nothing
+    assert paper.wants.count() == 1
+    response = member_client.post(url, {"wanted": "0"}, follow=True)
+    assert response.redirect_chain == [(paper.get_absolute_url(), 302)]
+    assert paper.wants.count() == 0
