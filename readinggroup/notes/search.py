@@ -1,0 +1,193 @@
+"""Full-text search over notes with the database's own engine.
+
+SQLite: the FTS5 table ``notes_fts`` (porter stemming, diacritics folded), kept in
+sync by triggers. PostgreSQL: ``to_tsvector('english', …)`` over the same plain
+text, served by the GIN expression index ``note_search_idx``. Both are created by
+migration 0003_notes_search. Both index the Markdown source with HTML tags and
+link targets removed (the tokenisers ignore the remaining Markdown punctuation),
+never ``body_html``.
+
+What members type is never passed to the engine as syntax: it is reduced to
+words, "quoted phrases" and -excluded words, and rebuilt as a query that cannot
+fail to parse.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+
+from django.db import connections
+from django.db.models import F, Func, QuerySet, TextField, Value
+from django.db.models.expressions import RawSQL
+from django.db.models.functions import Replace
+
+from readinggroup.models import Note
+
+MAX_TERMS = 12
+MAX_TERM_CHARS = 64
+PREFIX_MIN_CHARS = 3  # shorter prefixes match nearly everything and are slow
+# Marks around hits in the engine's snippet; clean_body keeps them out of notes.
+HIT_START, HIT_END = "\x02", "\x03"
+SNIPPET_TOKENS = 24
+
+_TOKEN_RE = re.compile(r'(-?)"([^"]*)"?|(-?)([^\s"]+)')
+_WORD_RE = re.compile(r"[^\W_]+")  # letters and digits; everything else separates
+
+
+@dataclass(frozen=True)
+class Term:
+    words: tuple[str, ...]  # one word, or a phrase
+    prefix: bool = False
+    exclude: bool = False
+
+
+def parse_query(query: str) -> list[Term]:
+    """Words, "phrases" and -exclusions from whatever was typed; nothing else survives."""
+    terms: list[Term] = []
+    text = unicodedata.normalize("NFC", query)[:1000]
+    for m in _TOKEN_RE.finditer(text):
+        quoted = m.group(2) is not None
+        exclude = bool(m.group(1) if quoted else m.group(3))
+        raw = m.group(2) if quoted else m.group(4)
+        words = tuple(w[:MAX_TERM_CHARS].lower() for w in _WORD_RE.findall(raw))
+        if not words:
+            continue
+        if quoted:
+            terms.append(Term(words, exclude=exclude))
+        else:
+            # "state-of-the-art" or "foo.bar" is the words it is made of, each a prefix.
+            terms.extend(
+                Term((w,), prefix=len(w) >= PREFIX_MIN_CHARS, exclude=exclude) for w in words
+            )
+        if len(terms) >= MAX_TERMS:
+            break
+    if not any(not t.exclude for t in terms):
+        return []  # exclusions alone would match (almost) everything
+    return terms[:MAX_TERMS]
+
+
+def search_notes(query: str, *, notes: QuerySet[Note] | None = None) -> QuerySet[Note]:
+    """Notes matching ``query``, best first, each with ``rank`` and a ``snippet``.
+
+    ``snippet`` is HTML: the note's plain text, escaped, with <mark> around hits.
+    ``notes`` narrows the search (for example to the notes a member may see).
+    A query with no words gives no notes.
+    """
+    notes = Note.objects.all() if notes is None else notes
+    terms = parse_query(query)
+    if not terms:
+        return notes.none()
+    vendor = connections[notes.db].vendor
+    if vendor == "sqlite":
+        found = _search_sqlite(notes, terms)
+    elif vendor == "postgresql":
+        found = _search_postgresql(notes, terms)
+    else:  # pragma: no cover - settings allow only these two
+        raise NotImplementedError(f"Note search does not support {vendor}.")
+    return found.order_by("-rank", "-created_at", "-pk")
+
+
+def _marked(snippet: F | Func | RawSQL) -> Func:
+    """Escape the engine's snippet for HTML, then turn its hit markers into <mark>."""
+    for char, entity in (("&", "&amp;"), ("<", "&lt;"), (">", "&gt;"), ('"', "&quot;")):
+        snippet = Replace(snippet, Value(char), Value(entity))
+    snippet = Replace(snippet, Value("'"), Value("&#x27;"))
+    snippet = Replace(snippet, Value(HIT_START), Value("<mark>"))
+    return Replace(snippet, Value(HIT_END), Value("</mark>"), output_field=TextField())
+
+
+# --- SQLite FTS5 ------------------------------------------------------------------
+
+
+def fts5_query(terms: list[Term]) -> str:
+    """Every word double-quoted, so FTS5 sees no operators or column names in it."""
+
+    def one(term: Term) -> str:
+        return '"' + " ".join(term.words) + '"' + ("*" if term.prefix else "")
+
+    wanted = " AND ".join(one(t) for t in terms if not t.exclude)
+    unwanted = " OR ".join(one(t) for t in terms if t.exclude)
+    return f"({wanted}) NOT ({unwanted})" if unwanted else wanted
+
+
+def _search_sqlite(notes: QuerySet[Note], terms: list[Term]) -> QuerySet[Note]:
+    # A join, not a subquery per row: FTS5 evaluates the match once, and its
+    # rank and snippet functions only work in the query that does the MATCH.
+    snippet = RawSQL(
+        "snippet(notes_fts, 0, char(2), char(3), '…', %s)", [SNIPPET_TOKENS], TextField()
+    )
+    # Fixed SQL; the user's query is only ever a parameter.
+    return notes.extra(
+        tables=["notes_fts"],
+        where=["notes_fts.rowid = readinggroup_note.id", "notes_fts MATCH %s"],
+        params=[fts5_query(terms)],
+    ).annotate(rank=RawSQL("-bm25(notes_fts)", []), snippet=_marked(snippet))
+
+
+# --- PostgreSQL -------------------------------------------------------------------
+
+SEARCH_CONFIG = "english"
+
+
+def plain_text() -> Func:
+    """The note's text without HTML tags or link targets.
+
+    The migration's GIN index is on to_tsvector('english', COALESCE(this, '')):
+    keep the two identical or searches stop using the index.
+    """
+    no_tags = Func(F("body"), Value("<[^>]*>"), Value(" "), Value("g"), function="regexp_replace")
+    # "](target)" of Markdown links and images; [] and () inside brackets avoid backslashes.
+    return Func(
+        no_tags,
+        Value("[]][(][^)]*[)]"),
+        Value("]"),
+        Value("g"),
+        function="regexp_replace",
+        output_field=TextField(),
+    )
+
+
+def tsquery(terms: list[Term]) -> str:
+    """A to_tsquery() expression; words are letters and digits only, so quoting is safe."""
+
+    def one(term: Term) -> str:
+        phrase = " <-> ".join(f"'{w}'" for w in term.words)
+        return phrase + (":*" if term.prefix else "")
+
+    parts = [one(t) for t in terms if not t.exclude]
+    parts += [f"!({one(t)})" for t in terms if t.exclude]
+    return " & ".join(parts)
+
+
+def _search_postgresql(notes: QuerySet[Note], terms: list[Term]) -> QuerySet[Note]:
+    from django.contrib.postgres.search import (
+        SearchHeadline,
+        SearchQuery,
+        SearchRank,
+        SearchVector,
+    )
+
+    vector = SearchVector(plain_text(), config=SEARCH_CONFIG)
+    query = SearchQuery(tsquery(terms), search_type="raw", config=SEARCH_CONFIG)
+    # As in the SQLite index: no stray hit markers, no bold/code/strike-through marks.
+    text = plain_text()
+    for mark in (HIT_START, HIT_END, "**", "__", "`", "~~"):
+        text = Replace(text, Value(mark))
+    headline = SearchHeadline(
+        text,
+        query,
+        config=SEARCH_CONFIG,
+        start_sel=HIT_START,
+        stop_sel=HIT_END,
+        max_words=SNIPPET_TOKENS,
+        min_words=SNIPPET_TOKENS // 2,
+        max_fragments=2,
+        fragment_delimiter=" … ",
+    )
+    return (
+        notes.alias(search=vector)
+        .filter(search=query)
+        .annotate(rank=SearchRank(vector, query), snippet=_marked(headline))
+    )
