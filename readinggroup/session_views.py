@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.db.models import Prefetch
@@ -97,37 +99,34 @@ def slot_claim(request: HttpRequest, pk: int) -> HttpResponse:
     return _slot_response(request, slot, notice="The slot is yours.")
 
 
+def _member_slot_action(
+    request: HttpRequest, pk: int, action: Callable[..., None], notice: str
+) -> HttpResponse:
+    slot = access.slot_for_acting(request, pk)
+    try:
+        action(slot=slot, user=request.user)
+    except scheduling.SchedulingError as exc:
+        return _slot_response(request, slot, error=str(exc))
+    return _slot_response(request, slot, notice=notice)
+
+
 @require_POST
 @login_required
 def slot_release(request: HttpRequest, pk: int) -> HttpResponse:
-    slot = access.slot_for_acting(request, pk)
-    try:
-        scheduling.release_slot(slot=slot, user=request.user)
-    except scheduling.SchedulingError as exc:
-        return _slot_response(request, slot, error=str(exc))
-    return _slot_response(request, slot, notice="Slot released.")
+    return _member_slot_action(request, pk, scheduling.release_slot, "Slot released.")
 
 
 @require_POST
 @login_required
 def slot_confirm(request: HttpRequest, pk: int) -> HttpResponse:
-    slot = access.slot_for_acting(request, pk)
-    try:
-        scheduling.confirm_slot(slot=slot, user=request.user)
-    except scheduling.SchedulingError as exc:
-        return _slot_response(request, slot, error=str(exc))
-    return _slot_response(request, slot, notice="Confirmed. Thank you!")
+    return _member_slot_action(request, pk, scheduling.confirm_slot, "Confirmed. Thank you!")
 
 
 @require_POST
 @login_required
 def slot_decline(request: HttpRequest, pk: int) -> HttpResponse:
-    slot = access.slot_for_acting(request, pk)
-    try:
-        scheduling.decline_slot(slot=slot, user=request.user)
-    except scheduling.SchedulingError as exc:
-        return _slot_response(request, slot, error=str(exc))
-    return _slot_response(request, slot, notice="Declined; the slot is open again.")
+    notice = "Declined; the slot is open again."
+    return _member_slot_action(request, pk, scheduling.decline_slot, notice)
 
 
 @require_POST
