@@ -16,6 +16,8 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from django.views.decorators.vary import vary_on_headers
 from django_htmx.http import HttpResponseClientRedirect
 
+from readinggroup.notes.views import thread_context
+
 from . import access
 from .exporting import entry_for, export_bibtex
 from .forms import SORTS, CatalogueFilterForm, ImportForm
@@ -110,6 +112,7 @@ def paper_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "wanted": paper.wants.filter(user=request.user).exists(),
             "want_count": paper.wants.count(),
             "entry_type": entry_for(paper)[0],
+            **thread_context(request, paper=paper),
         },
     )
 

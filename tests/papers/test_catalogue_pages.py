@@ -6,6 +6,7 @@ from django.test import Client
 from django.urls import reverse
 
 from papers.models import Topic
+from readinggroup.notes.actions import post_note
 from tests.factories import ListingFactory, PaperFactory, TopicFactory
 
 pytestmark = pytest.mark.django_db
@@ -211,16 +212,19 @@ def test_paper_detail_shows_metadata_topics_sources_and_bibtex(member_client: Cl
     assert "shorthand = {vLLM}" in html
 
 
-@pytest.mark.parametrize("listings", [1, 12])
+@pytest.mark.parametrize("size", [1, 12])
 def test_paper_detail_query_count_is_fixed(
-    member_client: Client, django_assert_num_queries, listings: int
+    member_client: Client, member, django_assert_num_queries, size: int
 ) -> None:
     paper = PaperFactory()
-    for _ in range(listings):
+    for _ in range(size):
         ListingFactory(paper=paper)
-    # session, user, paper, listings, my want-to-read mark, want count
-    with django_assert_num_queries(6):
-        member_client.get(paper.get_absolute_url())
+        note = post_note(author=member, body="A note", paper=paper)
+        post_note(author=member, body="A reply", parent=note)
+    # session, user, paper, listings, my want-to-read mark, want count, notes, their replies
+    with django_assert_num_queries(8):
+        response = member_client.get(paper.get_absolute_url())
+    assert response.content.decode().count('class="note-thread"') == size
 
 
 def test_paper_detail_missing_paper_is_404(member_client: Client) -> None:
