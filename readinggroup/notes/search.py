@@ -183,8 +183,6 @@ def _search_postgresql(notes: QuerySet[Note], terms: list[Term]) -> QuerySet[Not
         stop_sel=HIT_END,
         max_words=SNIPPET_TOKENS,
         min_words=SNIPPET_TOKENS // 2,
-        max_fragments=2,
-        fragment_delimiter=" … ",
     )
     return (
         notes.alias(search=vector)
