@@ -1,7 +1,7 @@
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 
-from .models import User
+from .models import Note, Series, Session, Slot, Unavailability, User, WantToRead
 
 
 @admin.register(User)
@@ -13,3 +13,50 @@ class UserAdmin(BaseUserAdmin):
         *BaseUserAdmin.fieldsets,
         ("Reading group", {"fields": ("display_name", "role")}),
     )
+
+
+@admin.register(Session)
+class SessionAdmin(admin.ModelAdmin):
+    list_display = ("starts_at", "title", "status", "slot_count", "series", "scribe")
+    list_filter = ("status", "series")
+    search_fields = ("title", "place")
+    date_hierarchy = "starts_at"
+
+
+@admin.register(Series)
+class SeriesAdmin(admin.ModelAdmin):
+    list_display = ("title", "created_by", "created_at")
+    search_fields = ("title",)
+
+
+@admin.register(Slot)
+class SlotAdmin(admin.ModelAdmin):
+    list_display = ("session", "position", "presenter", "paper", "confirmed_at", "locked")
+    list_filter = ("locked", "upcoming")
+    search_fields = ("presenter__username", "paper__title")
+    list_select_related = ("session", "presenter", "paper")
+    raw_id_fields = ("session", "presenter", "paper", "assigned_by")
+
+
+@admin.register(Unavailability)
+class UnavailabilityAdmin(admin.ModelAdmin):
+    list_display = ("user", "date", "note")
+    search_fields = ("user__username",)
+    date_hierarchy = "date"
+
+
+@admin.register(WantToRead)
+class WantToReadAdmin(admin.ModelAdmin):
+    list_display = ("user", "paper", "created_at")
+    search_fields = ("user__username", "paper__title")
+    raw_id_fields = ("user", "paper")
+
+
+@admin.register(Note)
+class NoteAdmin(admin.ModelAdmin):
+    """Moderation view; the body is edited in the app so its HTML is re-rendered."""
+
+    list_display = ("author", "session", "paper", "created_at", "hidden", "pinned")
+    list_filter = ("hidden", "pinned")
+    search_fields = ("body", "author__username")
+    readonly_fields = ("body", "author", "session", "paper", "parent", "created_at", "edited_at")

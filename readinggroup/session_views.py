@@ -18,6 +18,7 @@ from papers.access import paper_for_viewing
 from . import access, scheduling
 from .forms import AssignForm, ClaimForm, SeriesForm, SessionForm, unscheduled_papers
 from .models import Session, Slot, User
+from .notes.views import thread_context
 
 PICKER_SIZE = 100
 
@@ -52,6 +53,7 @@ def _detail_context(request: HttpRequest, session: Session) -> dict:
         "slots": slots,
         "can_claim": not session.is_past and not session.is_cancelled,
         "picker": list(unscheduled_papers()[:PICKER_SIZE]),
+        **thread_context(request, session=session),
     }
     if request.user.is_organizer:
         context["members"] = list(User.objects.filter(is_active=True).order_by("username"))

@@ -8,6 +8,7 @@ from django.utils import timezone
 
 from readinggroup import scheduling
 from readinggroup.models import Session, SessionStatus, Slot
+from readinggroup.notes.actions import post_note
 from tests.factories import PaperFactory
 
 pytestmark = pytest.mark.django_db
@@ -180,12 +181,13 @@ def test_session_detail_shows_slots_and_actions(member_client, session) -> None:
 
 @pytest.mark.parametrize("papers", [3, 40])
 def test_session_detail_query_count_is_fixed(
-    organizer_client, django_assert_num_queries, session, papers: int
+    organizer_client, django_assert_num_queries, organizer, session, papers: int
 ) -> None:
-    for _ in range(papers):
+    for i in range(papers):
         PaperFactory()
-    # session, user, the session, slots, picker, members
-    with django_assert_num_queries(6):
+        post_note(author=organizer, body=f"Note {i}", session=session)
+    # session, user, the session, slots, picker, members, thread notes, their replies
+    with django_assert_num_queries(8):
         organizer_client.get(session.get_absolute_url())
 
 
