@@ -16,6 +16,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from django.views.decorators.vary import vary_on_headers
 from django_htmx.http import HttpResponseClientRedirect
 
+from readinggroup.htmx import filters_in_use, render_results
 from readinggroup.notes.views import thread_context
 
 from . import access
@@ -54,9 +55,7 @@ def paper_list(request: HttpRequest) -> HttpResponse:
     form = CatalogueFilterForm(request.GET)
     papers = form.filter(Paper.objects.prefetch_related(_listings_prefetch()))
     page = Paginator(papers, PAGE_SIZE).get_page(request.GET.get("page"))
-    # Links and the pushed URL carry only the filters in use: "?venue=OSDI", not "?q=&topic=…".
-    filters = {k: v for k, v in request.GET.items() if v and k != "page"}
-    query = urlencode(filters)
+    query = urlencode(filters_in_use(request))
     context = {
         "form": form,
         "page": page,
@@ -64,11 +63,7 @@ def paper_list(request: HttpRequest) -> HttpResponse:
         "export_url": reverse("papers:export") + (f"?{query}" if query else ""),
     }
     if request.htmx and not request.htmx.boosted:
-        response = render(request, "papers/paper_list.html#results", context)
-        if page.number > 1:
-            filters["page"] = page.number
-        response["HX-Push-Url"] = request.path + (f"?{urlencode(filters)}" if filters else "")
-        return response
+        return render_results(request, "papers/paper_list.html#results", context, page)
     context.update(
         topics=Topic.objects.select_related("reading_list").order_by(
             "reading_list__name", "position"

@@ -22,6 +22,7 @@ from django.views.decorators.vary import vary_on_headers
 from papers import access as paper_access
 from papers.models import Listing, Paper, Topic
 from readinggroup import access as session_access
+from readinggroup.htmx import filters_in_use, render_results
 from readinggroup.models import Note, Session, User
 
 from . import access, actions
@@ -225,20 +226,14 @@ def note_list(request: HttpRequest) -> HttpResponse:
     visible = access.visible_notes(request.user)
     notes = form.filter(visible.select_related("author", "paper", "session"))
     page = Paginator(notes, PAGE_SIZE).get_page(request.GET.get("page"))
-    # Links and the pushed URL carry only the filters in use.
-    filters = {k: v for k, v in request.GET.items() if v and k != "page"}
     context = {
         "form": form,
         "page": page,
-        "query": urlencode(filters),
+        "query": urlencode(filters_in_use(request)),
         "searching": bool(form.cleaned_data.get("q")),
     }
     if request.htmx and not request.htmx.boosted:
-        response = render(request, "readinggroup/notes.html#results", context)
-        if page.number > 1:
-            filters["page"] = page.number
-        response["HX-Push-Url"] = request.path + (f"?{urlencode(filters)}" if filters else "")
-        return response
+        return render_results(request, "readinggroup/notes.html#results", context, page)
     # The choices offered are those that lead to notes this member can see.
     context.update(
         topics=Topic.objects.select_related("reading_list").order_by(

@@ -1,0 +1,24 @@
+"""Helpers shared by pages whose filtered results htmx swaps in place."""
+
+from __future__ import annotations
+
+from urllib.parse import urlencode
+
+from django.core.paginator import Page
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+
+
+def filters_in_use(request: HttpRequest) -> dict[str, str]:
+    """The non-empty GET filters, without the page: "?venue=OSDI", not "?q=&topic=…"."""
+    return {k: v for k, v in request.GET.items() if v and k != "page"}
+
+
+def render_results(request: HttpRequest, template: str, context: dict, page: Page) -> HttpResponse:
+    """Render the results partial and push a clean, shareable URL for it."""
+    response = render(request, template, context)
+    filters: dict[str, object] = filters_in_use(request)
+    if page.number > 1:
+        filters["page"] = page.number
+    response["HX-Push-Url"] = request.path + (f"?{urlencode(filters)}" if filters else "")
+    return response
