@@ -5,8 +5,8 @@ from __future__ import annotations
 import re
 
 from papers.parsing.base import ParsedDocument, ParsedEntry, ParseProblem, SourceFormat
-from papers.parsing.markdown_bibtex import heading_text
 from papers.parsing.markdown_list import split_markdown_link
+from papers.parsing.outline import Outline
 from papers.parsing.titles import (
     clean_title,
     filename_title,
@@ -18,7 +18,6 @@ from papers.parsing.venues import parse_venue_tag
 _FRONT_MATTER_END = re.compile(r"^(?:---|\.\.\.)\s*$", re.MULTILINE)
 # Only a top-level `title:`; GitBook's indented `layout: title:` is a display switch.
 _FRONT_MATTER_TITLE = re.compile(r"^title:\s*(.*?)\s*$", re.MULTILINE)
-_HEADING = re.compile(r"(#{1,6})\s+(.*?)\s*#*\s*")
 _LIST_ITEM = re.compile(r"\s*(?:\d+[.)]|[-+*])\s+(?P<body>.*)")
 # `\[SC '21'] Title`: the opening bracket is escaped by GitBook, the closing one usually not.
 _VENUE_ITEM = re.compile(r"\\?\[(?P<venue>[^\]]*?)\\?\](?!\()\s*(?P<title>.*)")
@@ -48,22 +47,12 @@ def parse_gitbook(text: str, filename: str) -> ParsedDocument:
     line_offset = text.count("\n", 0, body_start)
     lines = text[body_start:].splitlines()
 
-    title = ""
-    topic = ""
-    topics: list[str] = []
+    outline = Outline()
     entries: list[ParsedEntry] = []
     problems: list[ParseProblem] = []
     for index, line in enumerate(lines):
         lineno = index + 1 + line_offset
-        heading = _HEADING.fullmatch(line)
-        if heading:
-            name = heading_text(heading.group(2))
-            if len(heading.group(1)) == 1:
-                title = title or name
-            elif name:
-                topic = name
-                if topic not in topics:
-                    topics.append(topic)
+        if outline.read_heading(line):
             continue
         item = _LIST_ITEM.fullmatch(line)
         if not item:
@@ -87,13 +76,12 @@ def parse_gitbook(text: str, filename: str) -> ParsedDocument:
             )
             continue
         venue, year = parse_venue_tag(tag)
-        if not topic:
-            topic = title or meta_title or filename_title(filename)
-            topics.append(topic)
+        if not outline.topic:
+            outline.enter(outline.title or meta_title or filename_title(filename))
         entries.append(
             ParsedEntry(
                 title=clean,
-                topic=topic,
+                topic=outline.topic,
                 line=lineno,
                 raw=line,
                 short_name=short_name,
@@ -106,8 +94,8 @@ def parse_gitbook(text: str, filename: str) -> ParsedDocument:
     return ParsedDocument(
         filename=filename,
         format=SourceFormat.GITBOOK,
-        title=title or meta_title or filename_title(filename),
-        topics=topics,
+        title=outline.title or meta_title or filename_title(filename),
+        topics=outline.topics,
         entries=entries,
         problems=problems,
     )

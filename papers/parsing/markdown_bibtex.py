@@ -6,29 +6,18 @@ import re
 
 from papers.parsing.base import ParsedDocument, ParsedEntry, ParseProblem, SourceFormat
 from papers.parsing.bibtex import parse_bibtex
-from papers.parsing.titles import collapse_spaces, filename_title, unescape_markdown
+from papers.parsing.outline import Outline
+from papers.parsing.titles import filename_title
 
 _FENCE = re.compile(r"\s{0,3}(`{3,}|~{3,})\s*([\w+-]*)")
-_HEADING = re.compile(r"(#{1,6})\s+(.*?)\s*#*\s*")
 _BIB_START = re.compile(r"\s*@\s*[A-Za-z]+\s*[{(]")
 # Fences whose language says "this is not BibTeX" are skipped even if they contain an @.
 _NOT_BIBTEX = frozenset({"python", "py", "sh", "bash", "shell", "console", "json", "yaml", "js"})
 
 
-def heading_text(text: str) -> str:
-    """`**Serving Systems**` -> `Serving Systems`: a heading without emphasis markers."""
-    text = unescape_markdown(text.strip())
-    for marker in ("**", "__", "*", "_"):
-        if len(text) > 2 * len(marker) and text.startswith(marker) and text.endswith(marker):
-            text = text[len(marker) : -len(marker)]
-    return collapse_spaces(text)
-
-
 def parse_markdown_bibtex(text: str, filename: str) -> ParsedDocument:
     lines = text.splitlines()
-    title = ""
-    topic = ""
-    topics: list[str] = []
+    outline = Outline()
     entries: list[ParsedEntry] = []
     problems: list[ParseProblem] = []
     # (topic, first content line index, lines) of each fenced block, parsed once the title is known
@@ -53,19 +42,10 @@ def parse_markdown_bibtex(text: str, filename: str) -> ParsedDocument:
                     )
                 )
             if language not in _NOT_BIBTEX:
-                blocks.append((topic, start, lines[start:end]))
+                blocks.append((outline.topic, start, lines[start:end]))
             i = end + 1
             continue
-        heading = _HEADING.fullmatch(line)
-        if heading:
-            name = heading_text(heading.group(2))
-            if len(heading.group(1)) == 1:
-                title = title or name
-            elif name:
-                topic = name
-                if topic not in topics:
-                    topics.append(topic)
-        elif _BIB_START.match(line):
+        if not outline.read_heading(line) and _BIB_START.match(line):
             problems.append(
                 ParseProblem(
                     message=f"line {i + 1} starts a BibTeX entry outside a ``` code block; "
@@ -76,7 +56,8 @@ def parse_markdown_bibtex(text: str, filename: str) -> ParsedDocument:
             )
         i += 1
 
-    title = title or filename_title(filename)
+    title = outline.title or filename_title(filename)
+    topics = outline.topics
     for block_topic, start, block_lines in blocks:
         if not block_topic and title not in topics:
             topics.insert(0, title)  # entries before the first heading go under the title

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 from papers.parsing.base import ParsedDocument, ParsedEntry, ParseProblem, SourceFormat
-from papers.parsing.markdown_bibtex import heading_text
+from papers.parsing.outline import Outline, heading_text
 from papers.parsing.titles import (
     clean_title,
     filename_title,
@@ -26,7 +26,6 @@ _BULLET = re.compile(r"\s*[-+*]\s+(?P<body>.*)")
 _ITEM = re.compile(r"\*?(?P<title>[^*].*?)\*\s*(?:\((?P<venue>[^()]*)\))?\s*(?P<rest>.*)")
 # Without emphasis at all: `Title (Venue)`.
 _PLAIN_ITEM = re.compile(r"(?P<title>[^*].*?)\s*\((?P<venue>[^()]*)\)\s*")
-_HEADING = re.compile(r"(#{1,6})\s+(.*?)\s*#*\s*")
 # A bullet whose emphasis is still open continues on the next line(s) (FastDecode).
 _MAX_WRAP = 3
 
@@ -56,9 +55,7 @@ def _continues(line: str) -> bool:
 
 def parse_markdown_list(text: str, filename: str) -> ParsedDocument:
     lines = text.splitlines()
-    title = ""
-    topic = ""
-    topics: list[str] = []
+    outline = Outline()
     entries: list[ParsedEntry] = []
     problems: list[ParseProblem] = []
 
@@ -69,20 +66,17 @@ def parse_markdown_list(text: str, filename: str) -> ParsedDocument:
         i += 1
         if not line.strip():
             continue
-        heading = _HEADING.fullmatch(line)
-        if heading:
-            name = heading_text(heading.group(2))
-            if len(heading.group(1)) == 1:
-                title = title or name
-            elif name:
-                topic = name  # lists may use `## Topic` instead of numbered bold categories
+        # Lists may use `## Topic` headings instead of numbered bold categories. Topics are
+        # listed when their first item is read, so a `###### Content` heading above the
+        # categories does not become an empty topic.
+        if outline.read_heading(line, list_topic=False):
             continue
         bullet = _BULLET.fullmatch(line) or _NUMBERED_ITEM.fullmatch(line)
         if not bullet:
             category = _CATEGORY.fullmatch(line)
             if category:
                 name = heading_text(category.group("bold") or category.group("plain"))
-                topic = name.rstrip(":").strip() or topic
+                outline.topic = name.rstrip(":").strip() or outline.topic
             continue
         body = bullet.group("body").strip()
         raw_lines = [line]
@@ -113,15 +107,11 @@ def parse_markdown_list(text: str, filename: str) -> ParsedDocument:
             problems.append(ParseProblem(message=message, line=lineno))
             continue
         venue, year = parse_venue_tag(tag)
-        topic = topic or title or filename_title(filename)
-        # Topics are listed when their first item is read, so a `###### Content` heading
-        # above the categories does not become an empty topic.
-        if topic not in topics:
-            topics.append(topic)
+        outline.enter(outline.topic or outline.title or filename_title(filename))
         entries.append(
             ParsedEntry(
                 title=clean,
-                topic=topic,
+                topic=outline.topic,
                 line=lineno,
                 raw="\n".join(raw_lines),
                 short_name=short_name,
@@ -134,8 +124,8 @@ def parse_markdown_list(text: str, filename: str) -> ParsedDocument:
     return ParsedDocument(
         filename=filename,
         format=SourceFormat.MARKDOWN_LIST,
-        title=title or filename_title(filename),
-        topics=topics,
+        title=outline.title or filename_title(filename),
+        topics=outline.topics,
         entries=entries,
         problems=problems,
     )
