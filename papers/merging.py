@@ -90,7 +90,7 @@ _HANDLED = {Listing, DuplicateCandidate, PaperAlias}
 def _move_related_rows(keep: Paper, drop: Paper) -> None:
     for relation in Paper._meta.related_objects:
         model = relation.related_model
-        if model in _HANDLED or relation.many_to_many:
+        if model in _HANDLED:
             continue
         field_name = relation.field.name
         for row in model._default_manager.filter(**{field_name: drop}):
@@ -105,9 +105,6 @@ def _move_related_rows(keep: Paper, drop: Paper) -> None:
                         f"({row}); resolve it first."
                     ) from None
                 row.delete()
-    for relation in Paper._meta.many_to_many:
-        through = getattr(keep, relation.name)
-        through.add(*getattr(drop, relation.name).all())
 
 
 def dismiss_candidate(*, candidate_id: int, by: User) -> bool:

@@ -20,7 +20,7 @@ from readinggroup.htmx import filters_in_use, render_results
 from readinggroup.notes.views import thread_context
 
 from . import access
-from .exporting import entry_for, export_bibtex
+from .exporting import export_bibtex
 from .forms import SORTS, CatalogueFilterForm, ImportForm
 from .importing import apply_import, content_digest, plan_import
 from .merging import MergeConflict, dismiss_candidate, merge_candidate
@@ -106,7 +106,6 @@ def paper_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "bibtex": export_bibtex([paper]),
             "wanted": paper.wants.filter(user=request.user).exists(),
             "want_count": paper.wants.count(),
-            "entry_type": entry_for(paper)[0],
             **thread_context(request, paper=paper),
         },
     )
