@@ -1,9 +1,26 @@
+from .invites import Invite
 from .notes import Note
+from .notifications import (
+    Channel,
+    GroupSettings,
+    Notification,
+    NotificationKind,
+    NotificationStatus,
+    OutboxMessage,
+)
 from .sessions import Series, Session, SessionStatus, Slot
-from .users import Role, Unavailability, User, WantToRead
+from .users import DigestFrequency, Role, Unavailability, User, WantToRead
 
 __all__ = [
+    "Channel",
+    "DigestFrequency",
+    "GroupSettings",
+    "Invite",
     "Note",
+    "Notification",
+    "NotificationKind",
+    "NotificationStatus",
+    "OutboxMessage",
     "Role",
     "Series",
     "Session",

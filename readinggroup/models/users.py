@@ -9,16 +9,44 @@ class Role(models.TextChoices):
     MEMBER = "member", "Member"
 
 
+class DigestFrequency(models.TextChoices):
+    WEEKLY = "weekly", "Weekly"
+    NONE = "none", "Never"
+
+
 class User(AbstractUser):
-    """A member of the reading group. Organizers run sessions and the catalogue."""
+    """A member of the reading group. Organizers run sessions and the catalogue.
+
+    Removing a member deactivates the account (``is_active=False``) so their
+    presentations and notes stay in the group's history.
+    """
 
     display_name = models.CharField(max_length=150, blank=True)
     role = models.CharField(max_length=16, choices=Role.choices, default=Role.MEMBER)
+    # Notification preferences (used by the reminders and digests).
+    notify_presenting = models.BooleanField("remind me before I present", default=True)
+    notify_sessions = models.BooleanField("remind me the day before each session", default=True)
+    digest = models.CharField(
+        "weekly digest",
+        max_length=16,
+        choices=DigestFrequency.choices,
+        default=DigestFrequency.WEEKLY,
+    )
+    last_digest_at = models.DateTimeField(null=True, blank=True, editable=False)
+    # Secret part of the private calendar feed URL; replaced to revoke the old URL.
+    # Null until the member first asks for a feed (a unique default would give
+    # every existing row the same value in a migration).
+    calendar_token = models.CharField(
+        max_length=64, null=True, blank=True, unique=True, editable=False
+    )
 
     class Meta:
         constraints = [
             models.CheckConstraint(
                 condition=models.Q(role__in=Role.values), name="user_role_valid"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(digest__in=DigestFrequency.values), name="user_digest_valid"
             ),
         ]
 

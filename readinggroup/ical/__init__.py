@@ -1,0 +1,1 @@
+"""Calendar: the private iCalendar feed and per-session .ics files."""

@@ -1,0 +1,1 @@
+"""Members: invites, roles, profiles and the members page."""

@@ -1,0 +1,176 @@
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+
+
+class GroupSettings(models.Model):
+    """The group's notification settings: a single row (pk=1), edited by organizers."""
+
+    reminder_days = models.PositiveSmallIntegerField(
+        "remind presenters this many days before", default=3
+    )
+    reminder_hour = models.PositiveSmallIntegerField(
+        "send reminders at this hour (group's time zone)", default=9
+    )
+    digest_weekday = models.PositiveSmallIntegerField("weekly digest day (0 = Monday)", default=0)
+    digest_hour = models.PositiveSmallIntegerField("weekly digest hour", default=8)
+    webhook_url = models.URLField("chat webhook URL (Slack-compatible)", max_length=500, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = "group settings"
+        verbose_name_plural = "group settings"
+        constraints = [
+            models.CheckConstraint(condition=Q(pk=1), name="group_settings_single_row"),
+            models.CheckConstraint(
+                condition=Q(reminder_days__gte=1, reminder_days__lte=14),
+                name="group_settings_reminder_days_range",
+            ),
+            models.CheckConstraint(
+                condition=Q(reminder_hour__lte=23), name="group_settings_reminder_hour_range"
+            ),
+            models.CheckConstraint(
+                condition=Q(digest_weekday__lte=6), name="group_settings_digest_weekday_range"
+            ),
+            models.CheckConstraint(
+                condition=Q(digest_hour__lte=23), name="group_settings_digest_hour_range"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return "Group settings"
+
+    @classmethod
+    def load(cls) -> GroupSettings:
+        obj, _ = cls.objects.get_or_create(pk=1)
+        return obj
+
+
+class NotificationKind(models.TextChoices):
+    PRESENTER_REMINDER = "presenter_reminder", "Presenter reminder"
+    SLIDES_NUDGE = "slides_nudge", "Slides nudge"
+    CONFIRM_NUDGE = "confirm_nudge", "Confirmation nudge"
+    SESSION_REMINDER = "session_reminder", "Session reminder"
+    DIGEST = "digest", "Weekly digest"
+    ORGANIZER_ALERT = "organizer_alert", "Open slots alert"
+
+
+class Channel(models.TextChoices):
+    EMAIL = "email", "Email"
+    WEBHOOK = "webhook", "Chat webhook"
+
+
+class NotificationStatus(models.TextChoices):
+    PENDING = "pending", "Pending"  # claimed, not yet delivered
+    SENT = "sent", "Sent"
+    FAILED = "failed", "Failed"  # permanent failure, error kept in last_error
+    DROPPED = "dropped", "Dropped"  # its moment passed while nothing ran
+
+
+class Notification(models.Model):
+    """One message to one recipient, claimed under a unique key before it is sent.
+
+    The key is (kind, scope, recipient): ``scope`` names what the message is about
+    ("session:12", "slot:7:<assigned time>", "week:2026-W47"). Inserting the row is
+    the claim, so a duplicate beat tick, a second worker or a retry after a crash
+    finds the row already there and sends nothing.
+    """
+
+    kind = models.CharField(max_length=32, choices=NotificationKind.choices)
+    channel = models.CharField(max_length=16, choices=Channel.choices, default=Channel.EMAIL)
+    scope = models.CharField(max_length=100)
+    recipient = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="notifications",
+    )
+    session = models.ForeignKey(
+        "readinggroup.Session",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="notifications",
+    )
+    status = models.CharField(
+        max_length=16, choices=NotificationStatus.choices, default=NotificationStatus.PENDING
+    )
+    subject = models.CharField(max_length=300, blank=True)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    last_error = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["kind", "scope", "recipient"],
+                condition=Q(channel="email"),
+                name="notification_email_once",
+            ),
+            models.UniqueConstraint(
+                fields=["kind", "scope"],
+                condition=Q(channel="webhook"),
+                name="notification_webhook_once",
+            ),
+            models.CheckConstraint(
+                condition=Q(channel="webhook", recipient__isnull=True)
+                | Q(channel="email", recipient__isnull=False),
+                name="notification_recipient_matches_channel",
+            ),
+            models.CheckConstraint(
+                condition=Q(kind__in=NotificationKind.values), name="notification_kind_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(status__in=NotificationStatus.values),
+                name="notification_status_valid",
+            ),
+            models.CheckConstraint(
+                condition=~Q(status="sent") | Q(sent_at__isnull=False),
+                name="notification_sent_has_time",
+            ),
+        ]
+        indexes = [
+            models.Index(
+                fields=["created_at"],
+                condition=Q(status="pending"),
+                name="notification_pending_idx",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        who = self.recipient or "webhook"
+        return f"{self.get_kind_display()} · {self.scope} → {who} ({self.status})"
+
+
+class OutboxMessage(models.Model):
+    """A task to enqueue, written in the same transaction as the change that needs it.
+
+    If the broker is down when the transaction commits, the row stays unsent and a
+    periodic sweep publishes it once the broker is back, so no work is lost.
+    """
+
+    task_name = models.CharField(max_length=200)
+    kwargs = models.JSONField(default=dict)
+    created_at = models.DateTimeField(auto_now_add=True)
+    enqueued_at = models.DateTimeField(null=True, blank=True)
+    attempts = models.PositiveIntegerField(default=0)
+    last_error = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["created_at"]
+        indexes = [
+            models.Index(
+                fields=["created_at"],
+                condition=Q(enqueued_at__isnull=True),
+                name="outbox_unsent_idx",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        state = "sent" if self.enqueued_at else "waiting"
+        return f"{self.task_name}({self.kwargs}) {state}"

@@ -1,0 +1,1 @@
+"""Reminders and digests: who gets which message when, sent exactly once."""
