@@ -231,3 +231,17 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
 }
+
+# Notifications
+# Emails carry absolute links (sessions, papers, unsubscribe), so they need the site's
+# public address. Without it (and without DEBUG) every email fails with this name in
+# its error, visible to organizers on /notifications/.
+READINGGROUP_SITE_URL = os.environ.get(
+    "READINGGROUP_SITE_URL", "http://127.0.0.1:8000" if DEBUG else ""
+).rstrip("/")
+if READINGGROUP_SITE_URL and not READINGGROUP_SITE_URL.startswith(("http://", "https://")):
+    raise ImproperlyConfigured(
+        f"READINGGROUP_SITE_URL={READINGGROUP_SITE_URL!r} must start with https:// or http://"
+    )
+# Seconds to wait for the chat webhook before giving up (the attempt is then retried).
+READINGGROUP_WEBHOOK_TIMEOUT = env_int("READINGGROUP_WEBHOOK_TIMEOUT", 10)
