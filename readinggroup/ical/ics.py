@@ -11,7 +11,7 @@ from collections.abc import Iterable
 from urllib.parse import urlsplit
 
 from django.conf import settings
-from django.db.models import Prefetch, QuerySet
+from django.db.models import Prefetch, QuerySet, prefetch_related_objects
 from django.utils import timezone
 from icalendar import Alarm, Calendar, Event
 
@@ -19,15 +19,32 @@ from readinggroup.models import Session, Slot
 
 PRODID = "-//readinggroup//Reading group sessions//EN"
 DEFAULT_NAME = "Reading group"
+# The feed: sessions of the last RECENT_DAYS and every future one.
+RECENT_DAYS = 90
+
+
+def _slots() -> Prefetch:
+    slots = Slot.objects.select_related("presenter", "paper").order_by("position")
+    return Prefetch("slots", queryset=slots)
 
 
 def for_calendar(sessions: QuerySet[Session] | None = None) -> QuerySet[Session]:
     """Sessions with everything an event needs loaded: one query, plus one for all slots."""
     sessions = Session.objects.all() if sessions is None else sessions
-    slots = Slot.objects.select_related("presenter", "paper").order_by("position")
-    return sessions.select_related("theme_topic", "scribe").prefetch_related(
-        Prefetch("slots", queryset=slots)
-    )
+    return sessions.select_related("theme_topic", "scribe").prefetch_related(_slots())
+
+
+def load_for_calendar(session: Session) -> Session:
+    """The same for one session already fetched with its theme and scribe (as the
+    access helpers do): one more query for its slots."""
+    prefetch_related_objects([session], _slots())
+    return session
+
+
+def feed_sessions(now: dt.datetime | None = None) -> QuerySet[Session]:
+    """What the private feed serves: recent and future sessions, cancelled ones included."""
+    since = (now or timezone.now()) - dt.timedelta(days=RECENT_DAYS)
+    return for_calendar(Session.objects.filter(starts_at__gte=since).order_by("starts_at", "pk"))
 
 
 def session_calendar(

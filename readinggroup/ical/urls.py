@@ -1,5 +1,13 @@
-from django.urls import path  # noqa: F401
+"""Calendar: the private iCalendar feed and per-session .ics files."""
+
+from django.urls import path
+
+from . import views
 
 app_name = "ical"
 
-urlpatterns: list = []
+urlpatterns = [
+    path("", views.subscribe, name="subscribe"),
+    path("sessions/<int:pk>.ics", views.session_ics, name="session_ics"),
+    path("<slug:token>.ics", views.feed, name="feed"),
+]

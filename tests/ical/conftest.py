@@ -4,10 +4,11 @@ import datetime as dt
 
 import pytest
 from django.utils import timezone
+from icalendar import Calendar
 
 from readinggroup import scheduling
 from readinggroup.models import Session, User
-from tests.factories import PaperFactory
+from tests.factories import PaperFactory, UserFactory
 
 
 @pytest.fixture
@@ -25,3 +26,29 @@ def upcoming_session(organizer: User, member: User) -> Session:
     paper = PaperFactory(title="Attention Is All You Need")
     scheduling.claim_slot(slot=session.slots.get(position=1), user=member, paper=paper)
     return session
+
+
+def make_sessions(organizer: User, count: int, *, slots: int = 3, days_from_now: int = 3) -> None:
+    """``count`` future sessions with every slot presented, each by a different member."""
+    for i in range(count):
+        session = scheduling.create_session(
+            by=organizer,
+            starts_at=timezone.now() + dt.timedelta(days=days_from_now + i),
+            slot_count=slots,
+            title=f"Bulk {i}",
+            place="Room 1",
+        )
+        for slot in session.slots.all():
+            presenter = UserFactory()
+            scheduling.claim_slot(slot=slot, user=presenter, paper=PaperFactory())
+        session.scribe = presenter
+        session.save()
+
+
+def parse(body: bytes) -> Calendar:
+    return Calendar.from_ical(body)
+
+
+def events(body: bytes) -> dict[str, object]:
+    """The feed's events by SUMMARY."""
+    return {str(e["summary"]): e for e in parse(body).walk("VEVENT")}

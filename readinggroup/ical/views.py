@@ -1,0 +1,93 @@
+"""The private calendar feed, the page to subscribe to it, and per-session .ics files."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_not_required, login_required
+from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_GET, require_http_methods
+
+from readinggroup import access
+
+from . import ics, tokens
+
+CONTENT_TYPE = "text/calendar; charset=utf-8"
+MAX_ALARM_MINUTES = 7 * 24 * 60
+TEMPLATE = "readinggroup/ical/subscribe.html"
+
+
+class BadAlarm(ValueError):
+    pass
+
+
+def _alarm_minutes(request: HttpRequest) -> int | None:
+    """``?alarm=30`` adds a reminder 30 minutes before each session."""
+    raw = request.GET.get("alarm", "").strip()
+    if not raw:
+        return None
+    if not raw.isdigit() or int(raw) > MAX_ALARM_MINUTES:
+        raise BadAlarm(f"alarm must be a number of minutes from 0 to {MAX_ALARM_MINUTES}.")
+    return int(raw)
+
+
+def _calendar_response(request: HttpRequest, sessions, *, filename: str = "") -> HttpResponse:
+    try:
+        alarm = _alarm_minutes(request)
+    except BadAlarm as exc:
+        return HttpResponseBadRequest(str(exc), content_type="text/plain; charset=utf-8")
+    body = ics.session_calendar(
+        sessions, alarm_minutes=alarm, base_url=request.build_absolute_uri("/")
+    )
+    response = HttpResponse(body, content_type=CONTENT_TYPE)
+    # Private to one member and revocable: no shared cache may keep a copy.
+    response["Cache-Control"] = "private, no-cache"
+    response["X-Robots-Tag"] = "noindex"
+    if filename:
+        response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
+
+
+@require_GET
+@login_not_required
+def feed(request: HttpRequest, token: str) -> HttpResponse:
+    """Calendar apps cannot log in: the secret token in the URL stands for the member."""
+    tokens.user_for_token(token)
+    return _calendar_response(request, ics.feed_sessions())
+
+
+@require_GET
+@login_required
+def session_ics(request: HttpRequest, pk: int) -> HttpResponse:
+    """One session as a file to open in a calendar app ("add to calendar")."""
+    session = ics.load_for_calendar(access.session_for_viewing(request, pk))
+    return _calendar_response(request, [session], filename=f"session-{session.pk}.ics")
+
+
+def feed_urls(request: HttpRequest, token: str | None) -> dict[str, str]:
+    """The feed's absolute URL, and its webcal:// form that opens a calendar app."""
+    if not token:
+        return {}
+    url = request.build_absolute_uri(reverse("ical:feed", args=[token]))
+    return {"feed_url": url, "webcal_url": "webcal://" + url.split("://", 1)[1]}
+
+
+@require_http_methods(["GET", "POST"])
+@login_required
+def subscribe(request: HttpRequest) -> HttpResponse:
+    user = request.user
+    if request.method == "POST":
+        if request.POST.get("action") == "revoke" and user.calendar_token:
+            tokens.revoke_token(user=user)
+            notice = "Your old calendar link no longer works. Give your calendar apps the new one."
+        else:
+            tokens.create_token(user=user)
+            notice = "Your calendar link is ready."
+        if not request.htmx:
+            messages.success(request, notice)
+            return redirect("ical:subscribe")
+        context = {"notice": notice, **feed_urls(request, user.calendar_token)}
+        return render(request, TEMPLATE + "#feed", context)
+    context = {"recent_days": ics.RECENT_DAYS, **feed_urls(request, user.calendar_token)}
+    return render(request, TEMPLATE, context)

@@ -1,0 +1,265 @@
+"""The private feed, the subscribe page and per-session .ics files over HTTP."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from django.test import Client
+from django.urls import reverse
+from django.utils import timezone
+
+from readinggroup import scheduling
+from readinggroup.ical import tokens
+from readinggroup.models import User
+from tests.ical.conftest import events, make_sessions, parse
+
+pytestmark = pytest.mark.django_db
+
+
+def _feed(token: str) -> str:
+    return reverse("ical:feed", args=[token])
+
+
+# --- The feed ----------------------------------------------------------------------
+
+
+def test_feed_serves_recent_and_future_sessions_to_anyone_with_the_token(
+    client, member, organizer, upcoming_session
+) -> None:
+    now = timezone.now()
+    scheduling.create_session(
+        by=organizer, starts_at=now - dt.timedelta(days=120), slot_count=1, title="Long ago"
+    )
+    scheduling.create_session(
+        by=organizer, starts_at=now - dt.timedelta(days=20), slot_count=1, title="Last month"
+    )
+    cancelled = scheduling.create_session(
+        by=organizer, starts_at=now + dt.timedelta(days=30), slot_count=1, title="Called off"
+    )
+    scheduling.cancel_session(session=cancelled)
+    token = tokens.create_token(user=member)
+
+    response = client.get(_feed(token))
+
+    assert response["Content-Type"] == "text/calendar; charset=utf-8"
+    assert response["Cache-Control"] == "private, no-cache"
+    found = events(response.content)
+    assert sorted(found) == ["Called off", "Last month", "Systems week"]
+    assert str(found["Called off"]["status"]) == "CANCELLED"
+    week = found["Systems week"]
+    assert week.decoded("dtstart") == upcoming_session.starts_at.astimezone(dt.UTC)
+    assert str(week["url"]) == f"http://testserver/sessions/{upcoming_session.pk}/"
+    assert str(week["uid"]) == f"session-{upcoming_session.pk}@testserver"
+    assert str(week["location"]) == "Room 4.12"
+    description = str(week["description"])
+    assert "Attention Is All You Need" in description
+    assert "Mira Member" in description
+    assert "https://meet.example.org/rg" in description
+
+
+def test_feed_with_alarm_parameter_adds_reminders(client, member, upcoming_session) -> None:
+    token = tokens.create_token(user=member)
+    response = client.get(_feed(token), {"alarm": "30"})
+    (alarm,) = events(response.content)["Systems week"].walk("VALARM")
+    assert alarm.decoded("trigger") == -dt.timedelta(minutes=30)
+
+
+@pytest.mark.parametrize("alarm", ["-5", "soon", "99999"])
+def test_feed_with_bad_alarm_parameter_says_why(client, member, alarm) -> None:
+    token = tokens.create_token(user=member)
+    response = client.get(_feed(token), {"alarm": alarm})
+    assert response.status_code == 400
+    assert response.content.decode() == "alarm must be a number of minutes from 0 to 10080."
+
+
+def test_feed_unknown_token_is_404(client, member, upcoming_session) -> None:
+    tokens.create_token(user=member)
+    response = client.get(_feed("not-a-real-token"))
+    assert response.status_code == 404
+    assert b"BEGIN:VCALENDAR" not in response.content
+
+
+def test_feed_of_deactivated_member_is_404(client, member, upcoming_session) -> None:
+    token = tokens.create_token(user=member)
+    User.objects.filter(pk=member.pk).update(is_active=False)
+    assert client.get(_feed(token)).status_code == 404
+
+
+def test_feed_token_does_not_log_in_or_reveal_anything_else(
+    client, member, other_member, upcoming_session
+) -> None:
+    mine = tokens.create_token(user=member)
+    theirs = tokens.create_token(user=other_member)
+
+    response = client.get(_feed(theirs))
+
+    body = response.content.decode()
+    assert "BEGIN:VEVENT" in body
+    # The feed is the group's schedule: nothing about whose token it is.
+    for secret in (mine, theirs, member.email, other_member.email, "otto"):
+        assert secret not in body
+    assert "sessionid" not in response.cookies
+    # The token opens the feed and nothing else.
+    assert client.get(reverse("ical:subscribe"))["Location"].startswith(reverse("login"))
+    session_ics = reverse("ical:session_ics", args=[upcoming_session.pk])
+    assert client.get(session_ics)["Location"].startswith(reverse("login"))
+    assert client.get(reverse("home"))["Location"].startswith(reverse("login"))
+
+
+@pytest.mark.parametrize("count", [1, 6])
+def test_feed_query_count_does_not_grow(
+    client, member, organizer, count, django_assert_num_queries
+):
+    make_sessions(organizer, count)
+    token = tokens.create_token(user=member)
+    with django_assert_num_queries(3):  # the token's member, the sessions, their slots
+        response = client.get(_feed(token))
+    assert len(parse(response.content).walk("VEVENT")) == count
+
+
+# --- The subscribe page ------------------------------------------------------------
+
+
+def test_subscribe_page_anonymous_goes_to_login(client) -> None:
+    response = client.get(reverse("ical:subscribe"))
+    assert response["Location"].startswith(reverse("login"))
+    response = client.post(reverse("ical:subscribe"), {"action": "create"})
+    assert response["Location"].startswith(reverse("login"))
+    assert not User.objects.exclude(calendar_token=None).exists()
+
+
+def test_subscribe_page_without_token_offers_to_create_one(member_client, member) -> None:
+    page = member_client.get(reverse("ical:subscribe")).content.decode()
+    assert "You have no calendar link yet." in page
+    assert "Create my calendar link" in page
+    assert ".ics" not in page.split("How to subscribe")[0]
+    for app in ("Google Calendar", "Outlook", "Apple Calendar"):
+        assert app in page
+
+
+def test_subscribe_create_shows_https_and_webcal_links(member_client, member) -> None:
+    response = member_client.post(reverse("ical:subscribe"), {"action": "create"}, follow=True)
+    member.refresh_from_db()
+    token = member.calendar_token
+    assert len(token) == 43
+    page = response.content.decode()
+    assert response.redirect_chain == [(reverse("ical:subscribe"), 302)]
+    assert "Your calendar link is ready." in page
+    assert f'value="http://testserver/calendar/{token}.ics"' in page
+    assert f'value="webcal://testserver/calendar/{token}.ics"' in page
+    assert "Revoke this link and make a new one" in page
+
+
+def test_subscribe_create_twice_keeps_the_same_token(member_client, member) -> None:
+    member_client.post(reverse("ical:subscribe"), {"action": "create"})
+    member.refresh_from_db()
+    first = member.calendar_token
+    member_client.post(reverse("ical:subscribe"), {"action": "create"})
+    member.refresh_from_db()
+    assert member.calendar_token == first
+
+
+def test_subscribe_revoke_stops_the_old_link_at_once(
+    client, member_client, member, upcoming_session
+) -> None:
+    old = tokens.create_token(user=member)
+    assert client.get(_feed(old)).status_code == 200
+
+    response = member_client.post(reverse("ical:subscribe"), {"action": "revoke"}, follow=True)
+
+    member.refresh_from_db()
+    new = member.calendar_token
+    assert new != old
+    assert "Your old calendar link no longer works." in response.content.decode()
+    assert f"calendar/{new}.ics" in response.content.decode()
+    assert client.get(_feed(old)).status_code == 404
+    assert "Systems week" in events(client.get(_feed(new)).content)
+
+
+def test_subscribe_revoke_touches_only_my_token(
+    organizer_client, organizer, member, other_member
+) -> None:
+    theirs = tokens.create_token(user=member)
+    tokens.create_token(user=organizer)
+    organizer_client.post(reverse("ical:subscribe"), {"action": "revoke"})
+    member.refresh_from_db()
+    other_member.refresh_from_db()
+    assert member.calendar_token == theirs
+    assert other_member.calendar_token is None
+
+
+def test_subscribe_htmx_post_answers_with_the_fragment(member_client, member) -> None:
+    response = member_client.post(
+        reverse("ical:subscribe"), {"action": "create"}, headers={"HX-Request": "true"}
+    )
+    member.refresh_from_db()
+    html = response.content.decode()
+    assert "<html" not in html
+    assert html.strip().startswith('<section class="card calendar-feed" id="calendar-feed">')
+    assert f"webcal://testserver/calendar/{member.calendar_token}.ics" in html
+    assert "Your calendar link is ready." in html
+
+
+@pytest.mark.parametrize("count", [1, 5])
+def test_subscribe_page_query_count_does_not_grow(
+    member_client, member, organizer, count, django_assert_num_queries
+) -> None:
+    make_sessions(organizer, count)
+    tokens.create_token(user=member)
+    with django_assert_num_queries(2):  # the login session and its user
+        response = member_client.get(reverse("ical:subscribe"))
+    assert f"calendar/{member.calendar_token}.ics" in response.content.decode()
+
+
+# --- One session's .ics ------------------------------------------------------------
+
+
+def test_session_ics_is_an_attachment_with_one_event(member_client, upcoming_session) -> None:
+    response = member_client.get(reverse("ical:session_ics", args=[upcoming_session.pk]))
+    assert response["Content-Type"] == "text/calendar; charset=utf-8"
+    assert (
+        response["Content-Disposition"]
+        == f'attachment; filename="session-{upcoming_session.pk}.ics"'
+    )
+    (event,) = parse(response.content).walk("VEVENT")
+    assert str(event["summary"]) == "Systems week"
+    assert "Attention Is All You Need" in str(event["description"])
+
+
+@pytest.mark.parametrize("who", ["organizer", "member", "other_member"])
+def test_session_ics_for_every_member(who, request, upcoming_session) -> None:
+    client = Client()
+    client.force_login(request.getfixturevalue(who))
+    response = client.get(reverse("ical:session_ics", args=[upcoming_session.pk]))
+    assert str(parse(response.content).walk("VEVENT")[0]["summary"]) == "Systems week"
+
+
+def test_session_ics_anonymous_goes_to_login(client, upcoming_session) -> None:
+    response = client.get(reverse("ical:session_ics", args=[upcoming_session.pk]))
+    assert response["Location"].startswith(reverse("login"))
+    assert b"VCALENDAR" not in response.content
+
+
+def test_session_ics_unknown_session_is_404(member_client) -> None:
+    assert member_client.get(reverse("ical:session_ics", args=[999])).status_code == 404
+
+
+def test_session_ics_cancelled_session(member_client, upcoming_session) -> None:
+    scheduling.cancel_session(session=upcoming_session)
+    response = member_client.get(reverse("ical:session_ics", args=[upcoming_session.pk]))
+    assert str(parse(response.content).walk("VEVENT")[0]["status"]) == "CANCELLED"
+
+
+@pytest.mark.parametrize("slots", [1, 8])
+def test_session_ics_query_count_does_not_grow(
+    member_client, organizer, slots, django_assert_num_queries
+) -> None:
+    make_sessions(organizer, 1, slots=slots)
+    from readinggroup.models import Session
+
+    pk = Session.objects.get().pk
+    with django_assert_num_queries(4):  # login session, user, the session, its slots
+        response = member_client.get(reverse("ical:session_ics", args=[pk]))
+    description = str(parse(response.content).walk("VEVENT")[0]["description"])
+    assert description.count("\n") >= slots
