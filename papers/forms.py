@@ -11,6 +11,7 @@ SORTS = {
     "year": ("Oldest first", ["year", "title_key"]),
     "venue": ("Venue", ["venue", "-year", "title_key"]),
     "recent": ("Recently added", ["-created_at", "-pk"]),
+    "wanted": ("Most wanted", ["-want_count", "title_key"]),
 }
 
 
@@ -48,7 +49,10 @@ class CatalogueFilterForm(forms.Form):
             papers = papers.filter(venue=data["venue"])
         if data.get("year"):
             papers = papers.filter(year=data["year"])
-        return papers.order_by(*SORTS[data.get("sort") or "title"][1])
+        sort = data.get("sort") or "title"
+        if sort == "wanted":
+            papers = papers.with_interest()
+        return papers.order_by(*SORTS[sort][1])
 
     @property
     def is_filtered(self) -> bool:

@@ -2,7 +2,8 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
-from django.db.models import Count, Q
+from django.db.models import Count, OuterRef, Q, Subquery
+from django.db.models.functions import Coalesce
 from django.urls import reverse
 
 from .parsing.base import SourceFormat
@@ -81,6 +82,25 @@ class PaperQuerySet(models.QuerySet):
     def in_list(self, list_id: int) -> PaperQuerySet:
         listings = Listing.objects.filter(topic__reading_list_id=list_id)
         return self.filter(pk__in=listings.values("paper_id"))
+
+    def with_interest(self) -> PaperQuerySet:
+        """Annotate ``want_count``: how many members want to read each paper.
+
+        A correlated subquery rather than a join and GROUP BY, so it composes with
+        any filter or other annotation. Calling it twice is harmless.
+        """
+        if "want_count" in self.query.annotations:
+            return self
+        from readinggroup.models import WantToRead
+
+        wants = (
+            WantToRead.objects.filter(paper=OuterRef("pk"))
+            .order_by()
+            .values("paper")
+            .annotate(n=Count("pk"))
+            .values("n")
+        )
+        return self.annotate(want_count=Coalesce(Subquery(wants), 0))
 
 
 class Paper(models.Model):

@@ -7,7 +7,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.db import transaction
-from django.db.models import Prefetch, Q
+from django.db.models import Case, Count, Prefetch, Q, Value, When
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -17,7 +17,9 @@ from django.views.decorators.vary import vary_on_headers
 from django_htmx.http import HttpResponseClientRedirect
 
 from readinggroup.htmx import filters_in_use, render_results
+from readinggroup.models import Slot
 from readinggroup.notes.views import thread_context
+from readinggroup.scheduling import claimable
 
 from . import access
 from .exporting import export_bibtex
@@ -53,7 +55,7 @@ def _listings_prefetch() -> Prefetch:
 @vary_on_headers("HX-Request")
 def paper_list(request: HttpRequest) -> HttpResponse:
     form = CatalogueFilterForm(request.GET)
-    papers = form.filter(Paper.objects.prefetch_related(_listings_prefetch()))
+    papers = form.filter(Paper.objects.with_interest().prefetch_related(_listings_prefetch()))
     page = Paginator(papers, PAGE_SIZE).get_page(request.GET.get("page"))
     query = urlencode(filters_in_use(request))
     context = {
@@ -104,11 +106,38 @@ def paper_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "listings": listings,
             "candidates": candidates,
             "bibtex": export_bibtex([paper]),
-            "wanted": paper.wants.filter(user=request.user).exists(),
-            "want_count": paper.wants.count(),
+            **_wants(paper, request.user),
+            **_presenting_context(paper),
             **thread_context(request, paper=paper),
         },
     )
+
+
+OPEN_SLOTS_SHOWN = 30
+
+
+def _wants(paper: Paper, user: object) -> dict:
+    """How many members want the paper, and whether this one does: one query."""
+    counts = paper.wants.aggregate(
+        want_count=Count("pk"), mine=Count("pk", filter=Q(user_id=user.pk))
+    )
+    return {"want_count": counts["want_count"], "wanted": bool(counts["mine"])}
+
+
+def _presenting_context(paper: Paper) -> dict:
+    """Where the paper is scheduled, or the open slots a member could present it in.
+
+    One query: the paper's upcoming slot, if any, sorts before the open slots.
+    """
+    slots = list(
+        Slot.objects.filter(Q(paper=paper, upcoming=True) | claimable())
+        .select_related("session", "presenter")
+        .annotate(elsewhere=Case(When(paper=paper, then=Value(0)), default=Value(1)))
+        .order_by("elsewhere", "session__starts_at", "position")[:OPEN_SLOTS_SHOWN]
+    )
+    if slots and slots[0].paper_id == paper.pk:
+        return {"scheduled_slot": slots[0], "open_slots": []}
+    return {"scheduled_slot": None, "open_slots": slots}
 
 
 @require_GET

@@ -7,6 +7,7 @@ from django.http import HttpRequest
 from django.shortcuts import get_object_or_404
 
 from .models import Session, Slot
+from .slides import can_change_slides
 
 
 def require_organizer(request: HttpRequest) -> None:
@@ -32,3 +33,11 @@ def slot_for_acting(request: HttpRequest, pk: int) -> Slot:
 def slot_for_managing(request: HttpRequest, pk: int) -> Slot:
     require_organizer(request)
     return slot_for_acting(request, pk)
+
+
+def slot_for_slides(request: HttpRequest, pk: int) -> Slot:
+    """Slides belong to the slot's presenter; organizers may change anyone's."""
+    slot = slot_for_acting(request, pk)
+    if not can_change_slides(request.user, slot):
+        raise PermissionDenied("Only the presenter or an organizer can change these slides.")
+    return slot

@@ -3,11 +3,13 @@ from __future__ import annotations
 import datetime as dt
 
 from django import forms
-from django.db.models import Count, Exists, OuterRef, QuerySet
+from django.core.validators import URLValidator
+from django.db.models import Exists, OuterRef, QuerySet
 
 from papers.models import Paper, Topic
 
 from .models import Session, Slot, User
+from .slides import SlidesError, check_pdf
 
 
 class SessionForm(forms.ModelForm):
@@ -77,7 +79,7 @@ def unscheduled_papers() -> QuerySet[Paper]:
     """Papers not in any upcoming slot, most wanted first: what the picker offers."""
     scheduled = Slot.objects.filter(paper=OuterRef("pk"), upcoming=True)
     return (
-        Paper.objects.annotate(want_count=Count("wants"))
+        Paper.objects.with_interest()
         .filter(~Exists(scheduled))
         .order_by("-want_count", "title_key")
     )
@@ -95,3 +97,39 @@ class AssignForm(forms.Form):
         queryset=Paper.objects.all(), required=False, empty_label="No paper yet"
     )
     locked = forms.BooleanField(required=False)
+
+
+class WebURLField(forms.URLField):
+    """A link people can open in a browser: http or https only."""
+
+    default_validators = [
+        URLValidator(
+            schemes=["http", "https"], message="Enter a web link starting with https:// or http://."
+        )
+    ]
+
+
+class SlidesForm(forms.Form):
+    url = WebURLField(
+        max_length=500, required=False, label="Link to the slides", assume_scheme="https"
+    )
+    file = forms.FileField(
+        required=False,
+        label="or a PDF",
+        widget=forms.FileInput(attrs={"accept": "application/pdf,.pdf"}),
+    )
+
+    def clean_file(self) -> object:
+        upload = self.cleaned_data.get("file")
+        if upload:
+            try:
+                check_pdf(upload)
+            except SlidesError as exc:
+                raise forms.ValidationError(str(exc)) from None
+        return upload
+
+    def clean(self) -> dict:
+        data = super().clean()
+        if not self.errors and not data.get("url") and not data.get("file"):
+            raise forms.ValidationError("Give a link to your slides or choose a PDF to upload.")
+        return data

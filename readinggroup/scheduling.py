@@ -12,6 +12,7 @@ import datetime as dt
 from dataclasses import dataclass
 
 from django.db import IntegrityError, transaction
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from papers.models import Paper, Topic
@@ -224,8 +225,13 @@ def assign_slot(
     presenter: User | None,
     paper: Paper | None,
     locked: bool | None = None,
+    expect_open: bool = False,
 ) -> AssignResult:
-    """An organizer puts anyone (or no one) in any slot, and may lock it."""
+    """An organizer puts anyone (or no one) in any slot, and may lock it.
+
+    With ``expect_open`` (accepting a suggestion made a moment ago) a slot that
+    someone took or locked meanwhile is left alone and the error says so.
+    """
     _check_open_for_claims(slot.session)
     archive_past_slots()
     warnings = []
@@ -234,6 +240,12 @@ def assign_slot(
     try:
         with transaction.atomic():
             current = Slot.objects.select_for_update().get(pk=slot.pk)
+            if expect_open and current.presenter_id is not None:
+                raise SchedulingError(
+                    f"{current.presenter} took slot {current.position} meanwhile."
+                )
+            if expect_open and current.locked:
+                raise SchedulingError(f"Slot {current.position} was locked meanwhile.")
             changed = (current.presenter_id, current.paper_id) != (
                 presenter.pk if presenter else None,
                 paper.pk if paper else None,
@@ -252,6 +264,26 @@ def assign_slot(
     except IntegrityError:
         raise SchedulingError(f"“{paper}” is already scheduled in an upcoming session.") from None
     return AssignResult(warnings)
+
+
+def claimable() -> Q:
+    """Slots a member could claim now: open, in a scheduled session still ahead."""
+    return Q(
+        presenter__isnull=True,
+        locked=False,
+        upcoming=True,
+        session__status=SessionStatus.SCHEDULED,
+        session__starts_at__gt=timezone.now(),
+    )
+
+
+def open_upcoming_slots() -> QuerySet[Slot]:
+    """Claimable slots, soonest first."""
+    return (
+        Slot.objects.filter(claimable())
+        .select_related("session")
+        .order_by("session__starts_at", "position")
+    )
 
 
 def confirm_slot(*, slot: Slot, user: User) -> None:

@@ -4,19 +4,21 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.db.models import Prefetch
-from django.http import HttpRequest, HttpResponse
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_htmx.http import HttpResponseClientRedirect
 
 from papers.access import paper_for_viewing
 
-from . import access, scheduling
-from .forms import AssignForm, ClaimForm, SeriesForm, SessionForm, unscheduled_papers
+from . import access, scheduling, slides, suggestions
+from .forms import AssignForm, ClaimForm, SeriesForm, SessionForm, SlidesForm, unscheduled_papers
 from .models import Session, Slot, User
 from .notes.views import thread_context
 
@@ -53,6 +55,7 @@ def _detail_context(request: HttpRequest, session: Session) -> dict:
         "slots": slots,
         "can_claim": not session.is_past and not session.is_cancelled,
         "picker": list(unscheduled_papers()[:PICKER_SIZE]),
+        "slides_limit_mb": settings.READINGGROUP_MAX_SLIDES_BYTES // (1024 * 1024),
         **thread_context(request, session=session),
     }
     if request.user.is_organizer:
@@ -87,17 +90,35 @@ def _slot_response(
     return redirect(slot.session)
 
 
+def _safe_next(request: HttpRequest) -> str:
+    """Where a plain form asked to come back to (the paper page), if it is ours."""
+    url = request.POST.get("next", "")
+    ok = url_has_allowed_host_and_scheme(
+        url, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    )
+    return url if ok else ""
+
+
 @require_POST
 @login_required
 def slot_claim(request: HttpRequest, pk: int) -> HttpResponse:
     slot = access.slot_for_acting(request, pk)
     form = ClaimForm(request.POST)
+    error = ""
     if not form.is_valid():
-        return _slot_response(request, slot, error="Choose a paper to present.")
-    try:
-        scheduling.claim_slot(slot=slot, user=request.user, paper=form.cleaned_data["paper"])
-    except scheduling.SchedulingError as exc:
-        return _slot_response(request, slot, error=str(exc))
+        error = "Choose a paper to present."
+    else:
+        try:
+            scheduling.claim_slot(slot=slot, user=request.user, paper=form.cleaned_data["paper"])
+        except scheduling.SchedulingError as exc:
+            error = str(exc)
+    back = _safe_next(request)
+    if error and back and not request.htmx:
+        # Claimed from the paper page: stay there to pick another slot.
+        messages.error(request, error)
+        return redirect(back)
+    if error:
+        return _slot_response(request, slot, error=error)
     return _slot_response(request, slot, notice="The slot is yours.")
 
 
@@ -150,6 +171,104 @@ def slot_assign(request: HttpRequest, pk: int) -> HttpResponse:
         return _slot_response(request, slot, error=str(exc))
     notice = " ".join(["Slot updated.", *result.warnings])
     return _slot_response(request, slot, notice=notice)
+
+
+# --- Slides ------------------------------------------------------------------------
+
+
+@require_GET
+@login_required
+def slot_slides(request: HttpRequest, pk: int) -> FileResponse:
+    """The uploaded PDF, to members only: media files are never served publicly."""
+    slot = access.slot_for_acting(request, pk)
+    if not slot.slides_file:
+        raise Http404("This slot has no uploaded slides.")
+    try:
+        handle = slot.slides_file.open("rb")
+    except FileNotFoundError:
+        raise Http404("The slides file is missing.") from None
+    response = FileResponse(
+        handle, content_type="application/pdf", filename=slides.download_name(slot)
+    )
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Cache-Control"] = "private, max-age=0"
+    return response
+
+
+@require_POST
+@login_required
+def slot_slides_set(request: HttpRequest, pk: int) -> HttpResponse:
+    slot = access.slot_for_slides(request, pk)
+    form = SlidesForm(request.POST, request.FILES)
+    if not form.is_valid():
+        errors = [e for field_errors in form.errors.values() for e in field_errors]
+        return _slot_response(request, slot, error=" ".join(errors))
+    try:
+        slides.set_slides(
+            slot=slot,
+            user=request.user,
+            url=form.cleaned_data["url"],
+            upload=form.cleaned_data["file"] or None,
+        )
+    except slides.SlidesError as exc:
+        return _slot_response(request, slot, error=str(exc))
+    return _slot_response(request, slot, notice="Slides saved.")
+
+
+@require_POST
+@login_required
+def slot_slides_remove(request: HttpRequest, pk: int) -> HttpResponse:
+    slot = access.slot_for_slides(request, pk)
+    try:
+        slides.remove_slides(slot=slot, user=request.user)
+    except slides.SlidesError as exc:
+        return _slot_response(request, slot, error=str(exc))
+    return _slot_response(request, slot, notice="Slides removed.")
+
+
+# --- Suggested presenters (organizers) ----------------------------------------------
+
+
+@require_GET
+@login_required
+def session_suggestions(request: HttpRequest, pk: int) -> HttpResponse:
+    session = access.session_for_managing(request, pk)
+    found = suggestions.suggest_presenters(session)
+    if request.htmx:
+        context = {"session": session, "suggestions": found, "suggesting": True}
+        return render(request, "readinggroup/session_detail.html#suggestions", context)
+    context = _detail_context(request, session)
+    context.update(suggestions=found, suggesting=True)
+    return render(request, "readinggroup/session_detail.html", context)
+
+
+def _picks(request: HttpRequest) -> list[tuple[int, int, int | None]]:
+    """``pick`` fields are "slot:presenter:paper" (paper may be empty); bad ones are dropped."""
+    picks = []
+    for raw in request.POST.getlist("pick"):
+        parts = raw.split(":")
+        if len(parts) != 3 or not (parts[0].isdigit() and parts[1].isdigit()):
+            continue
+        if parts[2] and not parts[2].isdigit():
+            continue
+        picks.append((int(parts[0]), int(parts[1]), int(parts[2]) if parts[2] else None))
+    return picks
+
+
+@require_POST
+@login_required
+def suggestions_accept(request: HttpRequest, pk: int) -> HttpResponse:
+    session = access.session_for_managing(request, pk)
+    picks = _picks(request)
+    if not picks:
+        messages.error(request, "Nothing to accept: ask for suggestions again.")
+        return _to(request, session.get_absolute_url())
+    outcome = suggestions.accept_suggestions(session=session, by=request.user, picks=picks)
+    for text in outcome.assigned:
+        messages.success(request, text)
+    for text in outcome.skipped:
+        messages.error(request, text)
+    return _to(request, session.get_absolute_url())
 
 
 @require_POST

@@ -173,6 +173,9 @@ READINGGROUP_MAX_IMPORT_BYTES = env_int("READINGGROUP_MAX_IMPORT_BYTES", 5 * 102
 DATA_UPLOAD_MAX_MEMORY_SIZE = READINGGROUP_MAX_IMPORT_BYTES + 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = READINGGROUP_MAX_IMPORT_BYTES + 1024 * 1024
 
+# Largest slides PDF a presenter may upload (bigger uploads stream to a temporary
+# file, not memory; the limit is checked before anything is stored).
+READINGGROUP_MAX_SLIDES_BYTES = env_int("READINGGROUP_MAX_SLIDES_BYTES", 20 * 1024 * 1024)
 # --- Email -------------------------------------------------------------------
 EMAIL_HOST = os.environ.get("EMAIL_HOST", "")
 EMAIL_PORT = env_int("EMAIL_PORT", 25)

@@ -25,5 +25,22 @@ urlpatterns = [
     path("slots/<int:pk>/confirm/", session_views.slot_confirm, name="slot_confirm"),
     path("slots/<int:pk>/decline/", session_views.slot_decline, name="slot_decline"),
     path("slots/<int:pk>/assign/", session_views.slot_assign, name="slot_assign"),
+    path("slots/<int:pk>/slides/", session_views.slot_slides, name="slot_slides"),
+    path("slots/<int:pk>/slides/set/", session_views.slot_slides_set, name="slot_slides_set"),
+    path(
+        "slots/<int:pk>/slides/remove/",
+        session_views.slot_slides_remove,
+        name="slot_slides_remove",
+    ),
+    path(
+        "sessions/<int:pk>/suggestions/",
+        session_views.session_suggestions,
+        name="session_suggestions",
+    ),
+    path(
+        "sessions/<int:pk>/suggestions/accept/",
+        session_views.suggestions_accept,
+        name="suggestions_accept",
+    ),
     path("papers/<int:pk>/want/", session_views.want_toggle, name="want_toggle"),
 ]
