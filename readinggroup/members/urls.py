@@ -1,5 +1,25 @@
-from django.urls import path  # noqa: F401
+"""Members: invites, roles, profiles and the members page."""
+
+from django.urls import path
+
+from . import views
 
 app_name = "members"
 
-urlpatterns: list = []
+urlpatterns = [
+    path("members/", views.member_list, name="member_list"),
+    path("members/<int:pk>/", views.member_detail, name="member_detail"),
+    path("members/<int:pk>/role/", views.member_role, name="member_role"),
+    path("members/<int:pk>/remove/", views.member_remove, name="member_remove"),
+    path("members/new/", views.account_create, name="account_create"),
+    path("members/invites/", views.invite_create, name="invite_create"),
+    path("members/invites/<int:pk>/revoke/", views.invite_revoke, name="invite_revoke"),
+    path("join/<str:token>/", views.join, name="join"),
+    path("profile/", views.profile, name="profile"),
+    path("profile/unavailable/", views.unavailable_add, name="unavailable_add"),
+    path(
+        "profile/unavailable/<int:pk>/delete/",
+        views.unavailable_delete,
+        name="unavailable_delete",
+    ),
+]

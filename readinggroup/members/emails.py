@@ -1,0 +1,92 @@
+"""The two emails that bring people in: an invite link, and a set-password link.
+
+Both are sent while the organizer waits, so that a failure can be told to them
+at once (and the link shown instead). Nothing is lost when a mail fails: the
+invite or account already exists.
+"""
+
+from __future__ import annotations
+
+import logging
+import smtplib
+
+from django.conf import settings
+from django.contrib.auth.forms import PasswordResetForm
+from django.contrib.auth.tokens import default_token_generator
+from django.core.mail import EmailMultiAlternatives, send_mail
+from django.http import HttpRequest
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils.encoding import force_bytes
+from django.utils.http import urlsafe_base64_encode
+
+from readinggroup.models import Invite, User
+
+logger = logging.getLogger(__name__)
+
+MAIL_ERRORS = (smtplib.SMTPException, OSError)
+
+
+def send_invite(*, invite: Invite, link: str, by: User) -> bool:
+    """Email the invite link to ``invite.email``. False if the mail could not be sent."""
+    context = {"invite": invite, "link": link, "by": by}
+    subject = render_to_string("readinggroup/members/email/invite_subject.txt", context)
+    body = render_to_string("readinggroup/members/email/invite.txt", context)
+    try:
+        send_mail(" ".join(subject.split()), body, None, [invite.email], fail_silently=False)
+    except MAIL_ERRORS:
+        logger.exception("Could not email invite %s", invite.pk)
+        return False
+    return True
+
+
+def set_password_link(*, user: User, request: HttpRequest) -> str:
+    """The absolute link of Django's password-reset page for ``user`` (valid for a few days)."""
+    uid = urlsafe_base64_encode(force_bytes(user.pk))
+    token = default_token_generator.make_token(user)
+    return request.build_absolute_uri(reverse("password_reset_confirm", args=[uid, token]))
+
+
+class _SetPasswordEmail(PasswordResetForm):
+    """Django's reset email for one new account, whose password is not usable yet.
+
+    Django's form skips such accounts and hides mail failures; this one does neither.
+    """
+
+    def __init__(self, user: User) -> None:
+        super().__init__({"email": user.email})
+        self.user = user
+
+    def get_users(self, email: str) -> list[User]:
+        return [self.user]
+
+    def send_mail(
+        self,
+        subject_template_name: str,
+        email_template_name: str,
+        context: dict,
+        from_email: str | None,
+        to_email: str,
+        html_email_template_name: str | None = None,
+    ) -> None:
+        subject = " ".join(render_to_string(subject_template_name, context).split())
+        body = render_to_string(email_template_name, context)
+        EmailMultiAlternatives(subject, body, from_email, [to_email]).send()
+
+
+def send_set_password(*, user: User, by: User, request: HttpRequest) -> bool:
+    """Email ``user`` a link to choose their password. False if the mail could not be sent."""
+    form = _SetPasswordEmail(user)
+    form.is_valid()
+    try:
+        form.save(
+            request=request,
+            use_https=request.is_secure(),
+            subject_template_name="readinggroup/members/email/set_password_subject.txt",
+            email_template_name="readinggroup/members/email/set_password.txt",
+            extra_email_context={"by": by, "days": settings.PASSWORD_RESET_TIMEOUT // 86400},
+        )
+    except MAIL_ERRORS:
+        logger.exception("Could not email a set-password link to user %s", user.pk)
+        return False
+    return True

@@ -1,0 +1,120 @@
+"""Who presented what and when, and who has duties ahead: the fairness figures.
+
+A presentation counts when its member held a slot of a past session that was
+not cancelled. Duties are slots and scribe roles in upcoming scheduled sessions.
+Every function here runs a fixed number of queries, whatever the number of
+members, sessions and slots.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+from django.db.models import Count, F, IntegerField, OuterRef, Prefetch, QuerySet, Subquery, Value
+from django.db.models.functions import Coalesce, Lower
+from django.utils import timezone
+
+from readinggroup.models import Session, SessionStatus, Slot, User
+
+
+def _presented_slots(now: dt.datetime) -> QuerySet[Slot]:
+    return Slot.objects.filter(
+        presenter__isnull=False,
+        session__status=SessionStatus.SCHEDULED,
+        session__starts_at__lt=now,
+    )
+
+
+def _duty_slots(now: dt.datetime) -> QuerySet[Slot]:
+    return Slot.objects.filter(
+        session__status=SessionStatus.SCHEDULED, session__starts_at__gte=now
+    ).select_related("session", "paper")
+
+
+def _scribe_sessions(now: dt.datetime) -> QuerySet[Session]:
+    return Session.objects.scheduled().filter(starts_at__gte=now).order_by("starts_at")
+
+
+def with_presentation_stats(
+    users: QuerySet[User], now: dt.datetime | None = None
+) -> QuerySet[User]:
+    """Annotate ``presented_count``, ``last_presented_at`` and ``last_slot_id``."""
+    now = now or timezone.now()
+    past = _presented_slots(now).filter(presenter=OuterRef("pk"))
+    count = past.order_by().values("presenter").annotate(n=Count("pk")).values("n")
+    last = past.order_by("-session__starts_at", "-position")
+    return users.annotate(
+        presented_count=Coalesce(Subquery(count), Value(0), output_field=IntegerField()),
+        last_presented_at=Subquery(last.values("session__starts_at")[:1]),
+        last_slot_id=Subquery(last.values("pk")[:1]),
+    )
+
+
+def fairness_order(users: QuerySet[User]) -> QuerySet[User]:
+    """Fewest presentations first, then those who presented longest ago (never: first).
+
+    ``users`` must carry the annotations of ``with_presentation_stats``.
+    """
+    return users.order_by(
+        "presented_count",
+        F("last_presented_at").asc(nulls_first=True),
+        Lower("display_name"),
+        Lower("username"),
+    )
+
+
+def members_with_duties(users: QuerySet[User], now: dt.datetime | None = None) -> list[User]:
+    """Members in fairness order with stats, ``last_slot``, ``upcoming_slots`` and scribing.
+
+    Four queries: the members, their last presentations, their slots ahead, their
+    scribe roles ahead.
+    """
+    now = now or timezone.now()
+    members = list(
+        fairness_order(with_presentation_stats(users, now)).prefetch_related(
+            Prefetch(
+                "slots",
+                queryset=_duty_slots(now).order_by("session__starts_at", "position"),
+                to_attr="upcoming_slots",
+            ),
+            Prefetch(
+                "scribe_sessions", queryset=_scribe_sessions(now), to_attr="upcoming_scribing"
+            ),
+        )
+    )
+    last_ids = [m.last_slot_id for m in members if m.last_slot_id]
+    last_slots = Slot.objects.select_related("session", "paper").in_bulk(last_ids)
+    for m in members:
+        m.last_slot = last_slots.get(m.last_slot_id)
+    return members
+
+
+@dataclass
+class History:
+    """One member's record: papers presented (newest first) and duties ahead."""
+
+    presented: list[Slot] = field(default_factory=list)
+    upcoming_slots: list[Slot] = field(default_factory=list)
+    upcoming_scribing: list[Session] = field(default_factory=list)
+
+    @property
+    def has_duties(self) -> bool:
+        return bool(self.upcoming_slots or self.upcoming_scribing)
+
+
+def member_history(user: User, now: dt.datetime | None = None) -> History:
+    """Two queries: the member's slots in scheduled sessions, their scribe roles ahead."""
+    now = now or timezone.now()
+    slots = (
+        Slot.objects.filter(presenter=user, session__status=SessionStatus.SCHEDULED)
+        .select_related("session", "paper")
+        .order_by("session__starts_at", "position")
+    )
+    history = History(upcoming_scribing=list(_scribe_sessions(now).filter(scribe=user)))
+    for slot in slots:
+        if slot.session.starts_at < now:
+            history.presented.insert(0, slot)
+        else:
+            history.upcoming_slots.append(slot)
+    return history
