@@ -102,11 +102,8 @@ class AssignForm(forms.Form):
 class WebURLField(forms.URLField):
     """A link people can open in a browser: http or https only."""
 
-    default_validators = [
-        URLValidator(
-            schemes=["http", "https"], message="Enter a web link starting with https:// or http://."
-        )
-    ]
+    default_validators = [URLValidator(schemes=["http", "https"])]
+    default_error_messages = {"invalid": "Enter a web link starting with https:// or http://."}
 
 
 class SlidesForm(forms.Form):

@@ -15,6 +15,7 @@ from django.conf import settings
 from django.core.exceptions import SuspiciousFileOperation
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
+from django.template.defaultfilters import filesizeformat
 from django.utils.text import get_valid_filename
 
 from .models import Slot, User
@@ -32,17 +33,13 @@ def can_change_slides(user: User, slot: Slot) -> bool:
     return user.is_authenticated and (user.is_organizer or slot.presenter_id == user.pk)
 
 
-def _megabytes(size: int) -> str:
-    return f"{size / (1024 * 1024):.1f}".removesuffix(".0") + " MB"
-
-
 def check_pdf(upload: UploadedFile) -> None:
     """Refuse a file that is too big or is not a PDF, before anything is stored."""
     limit = settings.READINGGROUP_MAX_SLIDES_BYTES
     if upload.size > limit:
         raise SlidesError(
-            f"“{upload.name}” is {_megabytes(upload.size)}; slides can be at most "
-            f"{_megabytes(limit)}."
+            f"“{upload.name}” is {filesizeformat(upload.size)}; slides can be at most "
+            f"{filesizeformat(limit)}."
         )
     upload.seek(0)
     head = upload.read(len(PDF_MAGIC))

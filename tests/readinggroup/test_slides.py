@@ -1,0 +1,224 @@
+from __future__ import annotations
+
+import datetime as dt
+import re
+from pathlib import Path
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.test import Client
+from django.urls import reverse
+from django.utils import timezone
+
+from readinggroup import scheduling
+from readinggroup.models import Session, Slot, User
+from tests.factories import PaperFactory
+
+pytestmark = pytest.mark.django_db
+
+PDF = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"
+STORED = re.compile(r"^slides/\d{4}/[A-Za-z0-9_-]{22}/(?P<name>[^/]+)$")
+
+
+@pytest.fixture(autouse=True)
+def media_root(settings, tmp_path: Path) -> Path:
+    settings.MEDIA_ROOT = tmp_path / "media"
+    return settings.MEDIA_ROOT
+
+
+@pytest.fixture
+def session(organizer: User) -> Session:
+    return scheduling.create_session(
+        by=organizer, starts_at=timezone.now() + dt.timedelta(days=7), slot_count=2, title="Week 1"
+    )
+
+
+@pytest.fixture
+def slot(session: Session, member: User) -> Slot:
+    """Slot 1, claimed by Mira."""
+    slot = session.slots.get(position=1)
+    scheduling.claim_slot(slot=slot, user=member, paper=PaperFactory(title="Pollux"))
+    slot.refresh_from_db()
+    return slot
+
+
+@pytest.fixture
+def other_client(other_member: User) -> Client:
+    client = Client()
+    client.force_login(other_member)
+    return client
+
+
+def _pdf(name: str = "My talk.pdf", data: bytes = PDF) -> SimpleUploadedFile:
+    return SimpleUploadedFile(name, data, content_type="application/pdf")
+
+
+def _upload(client: Client, slot: Slot, upload: SimpleUploadedFile, **kwargs) -> object:
+    return client.post(reverse("slot_slides_set", args=[slot.pk]), {"file": upload}, **kwargs)
+
+
+def _files(root: Path) -> list[Path]:
+    return [p for p in root.rglob("*") if p.is_file()] if root.exists() else []
+
+
+def test_slides_upload_by_presenter_stored_under_unguessable_name(
+    member_client, slot, media_root
+) -> None:
+    response = _upload(member_client, slot, _pdf(), follow=True)
+    assert response.redirect_chain == [(slot.session.get_absolute_url(), 302)]
+    html = response.content.decode()
+    assert "Slides saved." in html
+    assert (
+        f'<a href="{reverse("slot_slides", args=[slot.pk])}" target="_blank">Slides (PDF)</a>'
+        in (html)
+    )
+    slot.refresh_from_db()
+    match = STORED.match(slot.slides_file.name)
+    assert match and match["name"] == "My_talk.pdf"
+    assert [p.read_bytes() for p in _files(media_root)] == [PDF]
+
+
+def test_slides_served_only_to_logged_in_members(
+    member_client, other_client, client, slot, media_root
+) -> None:
+    _upload(member_client, slot, _pdf())
+    slot.refresh_from_db()
+    url = reverse("slot_slides", args=[slot.pk])
+    response = other_client.get(url)
+    assert response["Content-Type"] == "application/pdf"
+    assert response["Content-Disposition"] == 'inline; filename="My_talk.pdf"'
+    assert response["X-Content-Type-Options"] == "nosniff"
+    assert b"".join(response.streaming_content) == PDF
+    anonymous = client.get(url)
+    assert anonymous.status_code == 302
+    assert anonymous["Location"] == f"{reverse('login')}?next={url}"
+    # MEDIA_URL is not routed: the stored path leads nowhere, for anyone.
+    media_url = f"/media/{slot.slides_file.name}"
+    assert other_client.get(media_url).status_code == 404
+    assert client.get(media_url).status_code in (302, 404)
+    assert PDF not in client.get(media_url, follow=True).content
+
+
+def test_slides_view_without_upload_is_404(member_client, slot) -> None:
+    response = member_client.get(reverse("slot_slides", args=[slot.pk]))
+    assert response.status_code == 404
+
+
+def test_slides_not_a_pdf_refused_before_storing(member_client, slot, media_root) -> None:
+    fake = SimpleUploadedFile("talk.pdf", b"<html><script>alert(1)</script>", "application/pdf")
+    response = _upload(member_client, slot, fake, headers={"HX-Request": "true"})
+    html = response.content.decode()
+    assert "“talk.pdf” is not a PDF file. Export your slides as PDF." in html
+    assert "<html" not in html and "<script>" not in html
+    slot.refresh_from_db()
+    assert not slot.slides_file
+    assert _files(media_root) == []
+
+
+def test_slides_too_big_refused_before_storing(member_client, slot, media_root, settings) -> None:
+    settings.READINGGROUP_MAX_SLIDES_BYTES = 1024
+    response = _upload(member_client, slot, _pdf("big.pdf", PDF + b"0" * 2048), follow=True)
+    assert "“big.pdf” is 2.1\xa0KB; slides can be at most 1.0\xa0KB." in response.content.decode()
+    slot.refresh_from_db()
+    assert not slot.slides_file
+    assert _files(media_root) == []
+
+
+@pytest.mark.parametrize("link", ["ftp://example.org/talk.pdf", "javascript:alert(1)"])
+def test_slides_link_must_be_http_or_https(member_client, slot, link: str) -> None:
+    response = member_client.post(
+        reverse("slot_slides_set", args=[slot.pk]), {"url": link}, follow=True
+    )
+    assert "Enter a web link starting with https:// or http://." in response.content.decode()
+    slot.refresh_from_db()
+    assert slot.slides_url == ""
+
+
+def test_slides_link_with_htmx_returns_the_slot_fragment(member_client, slot) -> None:
+    response = member_client.post(
+        reverse("slot_slides_set", args=[slot.pk]),
+        {"url": "https://example.org/deck"},
+        headers={"HX-Request": "true"},
+    )
+    html = response.content.decode().strip()
+    assert html.startswith(f'<article class="card slot" id="slot-{slot.pk}"')
+    assert "<html" not in html
+    assert "Slides saved." in html
+    assert (
+        '<a href="https://example.org/deck" rel="noopener noreferrer" target="_blank">'
+        "Slides (link)</a>" in html
+    )
+    slot.refresh_from_db()
+    assert slot.slides_url == "https://example.org/deck"
+
+
+def test_slides_empty_form_is_explained(member_client, slot) -> None:
+    response = member_client.post(reverse("slot_slides_set", args=[slot.pk]), {}, follow=True)
+    assert "Give a link to your slides or choose a PDF to upload." in response.content.decode()
+
+
+def test_slides_replace_deletes_the_old_file(
+    member_client, slot, media_root, django_capture_on_commit_callbacks
+) -> None:
+    with django_capture_on_commit_callbacks(execute=True):
+        _upload(member_client, slot, _pdf("v1.pdf"))
+    with django_capture_on_commit_callbacks(execute=True):
+        _upload(member_client, slot, _pdf("v2.pdf", PDF + b"% v2\n"))
+    slot.refresh_from_db()
+    assert slot.slides_file.name.endswith("/v2.pdf")
+    assert [p.name for p in _files(media_root)] == ["v2.pdf"]
+
+
+def test_slides_remove_clears_link_and_file(
+    member_client, slot, media_root, django_capture_on_commit_callbacks
+) -> None:
+    member_client.post(
+        reverse("slot_slides_set", args=[slot.pk]),
+        {"url": "https://example.org/deck", "file": _pdf()},
+    )
+    with django_capture_on_commit_callbacks(execute=True):
+        response = member_client.post(reverse("slot_slides_remove", args=[slot.pk]), follow=True)
+    html = response.content.decode()
+    assert "Slides removed." in html
+    assert "Slides (PDF)" not in html and "Slides (link)" not in html
+    slot.refresh_from_db()
+    assert (slot.slides_url, slot.slides_file.name) == ("", "")
+    assert _files(media_root) == []
+
+
+def test_slides_of_someone_else_forbidden_to_members(
+    other_client, client, organizer_client, slot, media_root
+) -> None:
+    set_url = reverse("slot_slides_set", args=[slot.pk])
+    remove_url = reverse("slot_slides_remove", args=[slot.pk])
+    assert other_client.post(set_url, {"file": _pdf()}).status_code == 403
+    assert other_client.post(remove_url).status_code == 403
+    anonymous = client.post(set_url, {"url": "https://example.org/x"})
+    assert anonymous["Location"] == f"{reverse('login')}?next={set_url}"
+    slot.refresh_from_db()
+    assert (slot.slides_url, slot.slides_file.name) == ("", "")
+    assert _files(media_root) == []
+    # Organizers may attach slides for the presenter.
+    organizer_client.post(set_url, {"url": "https://example.org/by-olga"})
+    slot.refresh_from_db()
+    assert slot.slides_url == "https://example.org/by-olga"
+
+
+def test_slides_form_shown_to_presenter_and_organizer_only(
+    member_client, other_client, organizer_client, slot
+) -> None:
+    page = slot.session.get_absolute_url()
+    assert member_client.get(page).content.decode().count("Add slides") == 1
+    assert "Add slides" not in other_client.get(page).content.decode()
+    # Organizers: on the claimed slot only (an open slot has nobody's slides).
+    assert organizer_client.get(page).content.decode().count("Add slides") == 1
+
+
+def test_slides_links_shown_to_every_member(member_client, other_client, slot) -> None:
+    member_client.post(
+        reverse("slot_slides_set", args=[slot.pk]),
+        {"url": "https://example.org/deck", "file": _pdf()},
+    )
+    html = other_client.get(slot.session.get_absolute_url()).content.decode()
+    assert 'Slides (PDF)</a> · <a href="https://example.org/deck"' in html
+    assert "Replace or remove slides" not in html
