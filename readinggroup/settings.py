@@ -12,6 +12,7 @@ import os
 from pathlib import Path
 
 import dj_database_url
+from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -193,22 +194,73 @@ EMAIL_BACKEND = (
 )
 
 # --- Celery ------------------------------------------------------------------
-REDIS_URL = os.environ.get("REDIS_URL", "")
+# Redis in production. Without REDIS_URL, an embedded broker: kombu's filesystem
+# transport in one folder under VAR_DIR that the web server, workers and beat share.
+# Tasks are enqueued through readinggroup.outbox, which keeps any message the broker
+# refused and publishes it again from the `outbox.sweep` task.
+REDIS_URL = os.environ.get("REDIS_URL", "").strip()
+if REDIS_URL and not REDIS_URL.startswith(("redis://", "rediss://", "unix://")):
+    raise ImproperlyConfigured(
+        f"REDIS_URL={REDIS_URL!r} is not a Redis URL (redis://HOST:PORT/DB, rediss:// or "
+        "unix://); unset it for the embedded broker."
+    )
 CELERY_BROKER_DIR = VAR_DIR / "celery-broker"
-CELERY_BROKER_URL = REDIS_URL or "filesystem://"
-CELERY_BROKER_TRANSPORT_OPTIONS = (
-    {"max_retries": 1, "interval_start": 0, "interval_step": 0.2, "interval_max": 0.5}
-    if REDIS_URL
-    else {
+CELERY_BROKER_URL = REDIS_URL or "filesystem://localhost/"
+if REDIS_URL:
+    # When Redis is down, publishing gives up within about a second instead of
+    # retrying for minutes, so a request that enqueues never hangs.
+    CELERY_BROKER_TRANSPORT_OPTIONS = {
+        "max_retries": 1,
+        "interval_start": 0,
+        "interval_step": 0.2,
+        "interval_max": 0.5,
+        "socket_connect_timeout": 1,
+        "socket_timeout": 5,
+    }
+else:
+    # Same folder in and out: every process reads and writes one queue. The folder
+    # is made here so any process (web, worker, beat) may be the first to publish.
+    CELERY_BROKER_DIR.mkdir(parents=True, exist_ok=True)
+    CELERY_BROKER_TRANSPORT_OPTIONS = {
         "data_folder_in": str(CELERY_BROKER_DIR),
         "data_folder_out": str(CELERY_BROKER_DIR),
+        "control_folder": str(CELERY_BROKER_DIR / "control"),
         "store_processed": False,
     }
-)
 CELERY_BROKER_CONNECTION_TIMEOUT = 1
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 1, "interval_start": 0, "interval_step": 0.2}
+# No result backend: nothing waits for a task's return value (with a Redis result
+# backend a publish while Redis is down blocks for about 19 s).
+CELERY_RESULT_BACKEND = None
+CELERY_TASK_IGNORE_RESULT = True
+# A task is acknowledged when it has finished, and redelivered if its worker dies:
+# tasks are idempotent, so running one twice is harmless and losing one is not.
+CELERY_TASK_ACKS_LATE = True
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
+CELERY_WORKER_CANCEL_LONG_RUNNING_TASKS_ON_CONNECTION_LOSS = True
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_TASK_SOFT_TIME_LIMIT = 240
+CELERY_TASK_TIME_LIMIT = 300
 CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", False)
 CELERY_TIMEZONE = TIME_ZONE
+# The one beat schedule. A tick skipped while the broker is down loses nothing: each
+# tick looks at everything due by now. Ticks queued while no worker ran expire
+# rather than pile up.
+CELERY_BEAT_SCHEDULE = {
+    "notifications-tick": {
+        "task": "notifications.tick",
+        "schedule": crontab(minute="*/5"),
+        "options": {"expires": 4 * 60},
+    },
+    "outbox-sweep": {
+        "task": "outbox.sweep",
+        "schedule": crontab(),
+        "options": {"expires": 50},
+    },
+}
+VAR_DIR.mkdir(parents=True, exist_ok=True)
+CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 
 # --- Security ------------------------------------------------------------------
 SECURE_PROXY_SSL_HEADER = (
