@@ -1,0 +1,111 @@
+"""Organizers create accounts directly; the new member chooses a password by email."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from django.core import mail
+from django.test import Client
+from django.urls import reverse
+
+from readinggroup.models import Role, User
+
+from .conftest import HTMX, client_for
+
+pytestmark = pytest.mark.django_db
+
+LIST = reverse("members:member_list")
+CREATE = reverse("members:account_create")
+DATA = {
+    "username": "ada",
+    "display_name": "Ada Lovelace",
+    "email": "ada@example.org",
+    "role": Role.MEMBER,
+}
+
+
+def _reset_path(text: str) -> str:
+    match = re.search(r"https?://testserver(/accounts/reset/[^/\s]+/[^/\s]+/)", text)
+    assert match, "no set-password link"
+    return match.group(1)
+
+
+def test_account_create_sends_set_password_link_that_works(organizer_client) -> None:
+    response = organizer_client.post(CREATE, DATA, follow=True)
+    user = User.objects.get(username="ada")
+    assert response.redirect_chain == [(f"{LIST}#member-{user.pk}", 302)]
+    html = response.content.decode()
+    assert "Account created for Ada Lovelace. We emailed ada@example.org a link" in html
+    assert 'class="member-name">Ada Lovelace<' in html
+    assert (user.role, user.email, user.has_usable_password()) == (
+        Role.MEMBER,
+        "ada@example.org",
+        False,
+    )
+    assert len(mail.outbox) == 1
+    message = mail.outbox[0]
+    assert message.to == ["ada@example.org"]
+    assert message.subject == "Your reading group account is ready"
+    assert "Your username is: ada" in message.body
+    # the new member follows the link and chooses a password
+    ada = Client()
+    form_page = ada.get(_reset_path(message.body), follow=True)
+    assert "Choose a new password" in form_page.content.decode()
+    done = ada.post(
+        form_page.redirect_chain[-1][0],
+        {"new_password1": "a brand new passphrase", "new_password2": "a brand new passphrase"},
+        follow=True,
+    )
+    assert "Password set" in done.content.decode()
+    assert ada.login(username="ada", password="a brand new passphrase")
+
+
+def test_account_create_as_organizer(organizer_client) -> None:
+    organizer_client.post(CREATE, {**DATA, "role": Role.ORGANIZER})
+    assert User.objects.get(username="ada").role == Role.ORGANIZER
+
+
+def test_account_create_with_htmx_redirects_client(organizer_client) -> None:
+    response = organizer_client.post(CREATE, DATA, headers=HTMX)
+    user = User.objects.get(username="ada")
+    assert response["HX-Redirect"] == f"{LIST}#member-{user.pk}"
+
+
+def test_account_create_taken_username_explained(organizer_client, member) -> None:
+    response = organizer_client.post(CREATE, {**DATA, "username": "MIRA"}, headers=HTMX)
+    html = response.content.decode().strip()
+    assert html.startswith('<section class="card" id="new-account">') and "<html" not in html
+    assert "A member with that username already exists." in html
+    assert not User.objects.filter(username="MIRA").exists() and mail.outbox == []
+
+
+def test_account_create_needs_email(organizer_client) -> None:
+    response = organizer_client.post(CREATE, {**DATA, "email": ""})
+    html = response.content.decode()
+    assert "<html" in html and "This field is required." in html
+    assert not User.objects.filter(username="ada").exists()
+
+
+def test_account_create_mail_failure_shows_link_once(organizer_client, failing_smtp_server) -> None:
+    response = organizer_client.post(CREATE, DATA, follow=True)
+    html = response.content.decode()
+    assert "Account created for Ada Lovelace, but the email to ada@example.org could not" in html
+    assert "Set-password link" in html
+    path = _reset_path(html)
+    assert path not in organizer_client.get(LIST).content.decode()
+    form_page = Client().get(path, follow=True)
+    assert "Choose a new password" in form_page.content.decode()
+
+
+@pytest.mark.parametrize("who", ["member", "other_member"])
+def test_account_create_forbidden_to_members(request, who: str) -> None:
+    response = client_for(request.getfixturevalue(who)).post(CREATE, DATA)
+    assert response.status_code == 403
+    assert not User.objects.filter(username="ada").exists()
+
+
+def test_account_create_anonymous_sent_to_login(client: Client) -> None:
+    response = client.post(CREATE, DATA)
+    assert response["Location"].startswith(reverse("login"))
+    assert not User.objects.filter(username="ada").exists()
