@@ -195,6 +195,34 @@ def test_decline_reopens_the_slot(session, organizer, member, other_member) -> N
     assert _slot(session).is_open
 
 
+def test_assign_expecting_open_slot_leaves_a_taken_or_locked_slot_alone(
+    session, organizer, member, other_member
+) -> None:
+    scheduling.claim_slot(slot=_slot(session), user=other_member, paper=PaperFactory())
+    with pytest.raises(SchedulingError, match=r"^Otto Other took slot 1 meanwhile\.$"):
+        scheduling.assign_slot(
+            slot=_slot(session), by=organizer, presenter=member, paper=None, expect_open=True
+        )
+    assert _slot(session).presenter == other_member
+    scheduling.assign_slot(
+        slot=_slot(session, 2), by=organizer, presenter=None, paper=None, locked=True
+    )
+    with pytest.raises(SchedulingError, match=r"^Slot 2 was locked meanwhile\.$"):
+        scheduling.assign_slot(
+            slot=_slot(session, 2), by=organizer, presenter=member, paper=None, expect_open=True
+        )
+    assert _slot(session, 2).presenter is None
+
+
+def test_open_upcoming_slots_are_the_claimable_ones(session, organizer, member) -> None:
+    scheduling.claim_slot(slot=_slot(session), user=member, paper=PaperFactory())
+    past = scheduling.create_session(
+        by=organizer, starts_at=timezone.now() - dt.timedelta(days=1), slot_count=1
+    )
+    assert past.slots.count() == 1
+    assert list(scheduling.open_upcoming_slots()) == [_slot(session, 2)]
+
+
 def test_scribe_volunteer_first_one_wins(session, member, other_member) -> None:
     scheduling.volunteer_scribe(session=session, user=member)
     with pytest.raises(SchedulingError, match="already volunteered"):

@@ -3,11 +3,12 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
+from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
 from readinggroup import scheduling
-from readinggroup.models import Session, SessionStatus, Slot
+from readinggroup.models import Session, SessionStatus, Slot, User
 from readinggroup.notes.actions import post_note
 from tests.factories import PaperFactory
 
@@ -220,3 +221,48 @@ def test_want_toggle_htmx_and_plain(member_client, member) -> None:
     response = member_client.post(url, {"wanted": "0"}, follow=True)
     assert response.redirect_chain == [(paper.get_absolute_url(), 302)]
     assert paper.wants.count() == 0
+
+
+def _client_for(user: User) -> Client:
+    client = Client()
+    client.force_login(user)
+    return client
+
+
+def _stamp(moment: dt.datetime) -> str:
+    return timezone.localtime(moment).strftime("%-d %b, %H:%M")
+
+
+def test_session_detail_says_who_claimed_and_when(other_member, member, member_client, session):
+    scheduling.claim_slot(slot=_slot(session), user=member, paper=PaperFactory())
+    slot = _slot(session)
+    html = _client_for(other_member).get(session.get_absolute_url()).content.decode()
+    assert f"Claimed by Mira Member · {_stamp(slot.assigned_at)}</p>" in html
+    assert '<span class="badge good">confirmed</span>' in html
+
+
+def test_unconfirmed_assignment_visible_to_organizers(
+    organizer_client, organizer, member, session
+) -> None:
+    scheduling.assign_slot(
+        slot=_slot(session), by=organizer, presenter=member, paper=PaperFactory()
+    )
+    slot = _slot(session)
+    html = organizer_client.get(session.get_absolute_url()).content.decode()
+    assert f"Assigned by Olga Organizer · {_stamp(slot.assigned_at)}</p>" in html
+    assert '<span class="badge warn">waiting for confirmation</span>' in html
+    listing = organizer_client.get(reverse("session_list")).content.decode()
+    assert "<strong>Mira Member</strong>: " in listing
+    assert '<span class="muted">(unconfirmed)</span>' in listing
+
+
+def test_unconfirmed_assignment_offers_confirm_to_the_presenter_only(
+    member_client, organizer, member, other_member, session
+) -> None:
+    scheduling.assign_slot(
+        slot=_slot(session), by=organizer, presenter=member, paper=PaperFactory()
+    )
+    assert "Confirm</button>" in member_client.get(session.get_absolute_url()).content.decode()
+    other = _client_for(other_member).get(session.get_absolute_url()).content.decode()
+    assert "Confirm</button>" not in other
+    assert "waiting for confirmation" in other
