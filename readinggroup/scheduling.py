@@ -18,6 +18,7 @@ from django.utils import timezone
 from papers.models import Paper, Topic
 
 from .models import Series, Session, SessionStatus, Slot, Unavailability, User, WantToRead
+from .slides import delete_file_after_commit
 
 
 class SchedulingError(Exception):
@@ -200,15 +201,34 @@ def claim_slot(*, slot: Slot, user: User, paper: Paper) -> None:
         raise SchedulingError(_why_not_claimed(slot.pk))
 
 
+# The slides belong to a presenter's talk: when the presenter leaves, so do they.
+NO_SLIDES = {"slides_url": "", "slides_file": ""}
+
+
+def _slides_file_of(slot: Slot) -> str:
+    return Slot.objects.filter(pk=slot.pk).values_list("slides_file", flat=True).first() or ""
+
+
 def release_slot(*, slot: Slot, user: User) -> None:
     """The presenter gives their slot back (organizers may release anyone's)."""
     _check_open_for_claims(slot.session)
-    released = (
-        Slot.objects.filter(pk=slot.pk, locked=False)
-        .filter(**({} if user.is_organizer else {"presenter": user}))
-        .exclude(presenter=None)
-        .update(presenter=None, paper=None, assigned_by=None, assigned_at=None, confirmed_at=None)
-    )
+    with transaction.atomic():
+        slides_file = _slides_file_of(slot)
+        released = (
+            Slot.objects.filter(pk=slot.pk, locked=False)
+            .filter(**({} if user.is_organizer else {"presenter": user}))
+            .exclude(presenter=None)
+            .update(
+                presenter=None,
+                paper=None,
+                assigned_by=None,
+                assigned_at=None,
+                confirmed_at=None,
+                **NO_SLIDES,
+            )
+        )
+        if released == 1:
+            delete_file_after_commit(slides_file)
     if released != 1:
         raise SchedulingError("This slot is not yours to release (or it is locked).")
 
@@ -250,6 +270,9 @@ def assign_slot(
                 presenter.pk if presenter else None,
                 paper.pk if paper else None,
             )
+            if current.presenter_id != (presenter.pk if presenter else None):
+                delete_file_after_commit(current.slides_file.name or "")
+                current.slides_url, current.slides_file = "", ""
             current.presenter = presenter
             current.paper = paper
             if changed:
@@ -296,9 +319,18 @@ def confirm_slot(*, slot: Slot, user: User) -> None:
 
 def decline_slot(*, slot: Slot, user: User) -> None:
     """The presenter declines an assignment; the slot opens again."""
-    declined = Slot.objects.filter(pk=slot.pk, presenter=user, confirmed_at=None).update(
-        presenter=None, paper=None, assigned_by=None, assigned_at=None, locked=False
-    )
+    with transaction.atomic():
+        slides_file = _slides_file_of(slot)
+        declined = Slot.objects.filter(pk=slot.pk, presenter=user, confirmed_at=None).update(
+            presenter=None,
+            paper=None,
+            assigned_by=None,
+            assigned_at=None,
+            locked=False,
+            **NO_SLIDES,
+        )
+        if declined == 1:
+            delete_file_after_commit(slides_file)
     if declined != 1:
         raise SchedulingError("There is no assignment of yours waiting for an answer here.")
 

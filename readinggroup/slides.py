@@ -63,7 +63,8 @@ def download_name(slot: Slot) -> str:
     return posixpath.basename(slot.slides_file.name) if slot.slides_file else "slides.pdf"
 
 
-def _delete_after_commit(name: str) -> None:
+def delete_file_after_commit(name: str) -> None:
+    """Delete a stored slides file once the change forgetting it has committed."""
     if name:
         storage = Slot._meta.get_field("slides_file").storage
         transaction.on_commit(lambda: storage.delete(name))
@@ -91,7 +92,7 @@ def set_slides(
             current.slides_url = url
             current.slides_file.name = new_name
             current.save(update_fields=["slides_url", "slides_file"])
-            _delete_after_commit(old_name)
+            delete_file_after_commit(old_name)
     except Exception:
         if new_name:
             field.storage.delete(new_name)
@@ -106,7 +107,7 @@ def remove_slides(*, slot: Slot, user: User) -> Slot:
             raise SlidesError("Only the presenter or an organizer can change these slides.")
         if not current.slides_url and not current.slides_file:
             raise SlidesError("This slot has no slides to remove.")
-        _delete_after_commit(current.slides_file.name or "")
+        delete_file_after_commit(current.slides_file.name or "")
         current.slides_url = ""
         current.slides_file.name = ""
         current.save(update_fields=["slides_url", "slides_file"])

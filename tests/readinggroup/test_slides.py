@@ -222,3 +222,32 @@ def test_slides_links_shown_to_every_member(member_client, other_client, slot) -
     html = other_client.get(slot.session.get_absolute_url()).content.decode()
     assert 'Slides (PDF)</a> · <a href="https://example.org/deck"' in html
     assert "Replace or remove slides" not in html
+
+
+def test_slides_leave_with_the_presenter(
+    member_client,
+    member,
+    other_member,
+    organizer,
+    slot,
+    media_root,
+    django_capture_on_commit_callbacks,
+) -> None:
+    _upload(member_client, slot, _pdf())
+    # Same presenter, another paper: the slides stay.
+    scheduling.assign_slot(slot=slot, by=organizer, presenter=member, paper=PaperFactory())
+    slot.refresh_from_db()
+    assert slot.slides_file and len(_files(media_root)) == 1
+    with django_capture_on_commit_callbacks(execute=True):
+        scheduling.release_slot(slot=slot, user=member)
+    slot.refresh_from_db()
+    assert (slot.slides_url, slot.slides_file.name) == ("", "")
+    assert _files(media_root) == []
+    # Reassigned to someone else: the first presenter's link goes too.
+    scheduling.assign_slot(slot=slot, by=organizer, presenter=member, paper=None)
+    member_client.post(
+        reverse("slot_slides_set", args=[slot.pk]), {"url": "https://example.org/mira"}
+    )
+    scheduling.assign_slot(slot=slot, by=organizer, presenter=other_member, paper=None)
+    slot.refresh_from_db()
+    assert slot.slides_url == ""
