@@ -7,7 +7,7 @@ from django.contrib.auth.decorators import login_not_required, login_required
 from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.views.decorators.http import require_GET, require_http_methods
+from django.views.decorators.http import require_GET, require_http_methods, require_safe
 
 from readinggroup import access
 
@@ -49,7 +49,7 @@ def _calendar_response(request: HttpRequest, sessions, *, filename: str = "") ->
     return response
 
 
-@require_GET
+@require_safe  # some calendar apps check the feed with HEAD first
 @login_not_required
 def feed(request: HttpRequest, token: str) -> HttpResponse:
     """Calendar apps cannot log in: the secret token in the URL stands for the member."""

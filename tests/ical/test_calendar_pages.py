@@ -73,6 +73,12 @@ def test_feed_with_bad_alarm_parameter_says_why(client, member, alarm) -> None:
     assert response.content.decode() == "alarm must be a number of minutes from 0 to 10080."
 
 
+def test_feed_answers_head_and_refuses_post(client, member) -> None:
+    token = tokens.create_token(user=member)
+    assert client.head(_feed(token))["Content-Type"] == "text/calendar; charset=utf-8"
+    assert client.post(_feed(token)).status_code == 405
+
+
 def test_feed_unknown_token_is_404(client, member, upcoming_session) -> None:
     tokens.create_token(user=member)
     response = client.get(_feed("not-a-real-token"))
