@@ -126,3 +126,23 @@ def no_smtp_server() -> Iterator[None]:
     """Django pointed at a port where nothing listens: the connection is refused."""
     with _smtp_settings(_free_port()):
         yield
+
+
+# --- Browser tests (Playwright with Debian's Chromium, as in tests/browser) ----------
+
+CHROMIUM = "/usr/bin/chromium"
+
+
+@pytest.fixture(scope="session")
+def browser_type_launch_args(browser_type_launch_args: dict) -> dict:
+    return {
+        **browser_type_launch_args,
+        "executable_path": CHROMIUM,
+        "args": [
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+        ],
+    }
