@@ -1,7 +1,18 @@
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 
-from .models import Note, Series, Session, Slot, Unavailability, User, WantToRead
+from .models import (
+    GroupSettings,
+    Note,
+    Notification,
+    OutboxMessage,
+    Series,
+    Session,
+    Slot,
+    Unavailability,
+    User,
+    WantToRead,
+)
 
 
 @admin.register(User)
@@ -60,3 +71,25 @@ class NoteAdmin(admin.ModelAdmin):
     list_filter = ("hidden", "pinned")
     search_fields = ("body", "author__username")
     readonly_fields = ("body", "author", "session", "paper", "parent", "created_at", "edited_at")
+
+
+@admin.register(GroupSettings)
+class GroupSettingsAdmin(admin.ModelAdmin):
+    list_display = ("__str__", "reminder_days", "reminder_hour", "digest_weekday", "digest_hour")
+
+
+@admin.register(Notification)
+class NotificationAdmin(admin.ModelAdmin):
+    list_display = ("created_at", "kind", "channel", "recipient", "status", "attempts", "sent_at")
+    list_filter = ("status", "kind", "channel")
+    search_fields = ("scope", "subject", "recipient__username", "recipient__email")
+    list_select_related = ("recipient",)
+    raw_id_fields = ("recipient", "session")
+    date_hierarchy = "created_at"
+
+
+@admin.register(OutboxMessage)
+class OutboxMessageAdmin(admin.ModelAdmin):
+    list_display = ("created_at", "task_name", "enqueued_at", "attempts")
+    list_filter = ("task_name",)
+    search_fields = ("task_name", "last_error")

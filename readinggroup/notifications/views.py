@@ -1,0 +1,195 @@
+"""Organizer pages (the log, settings, digest preview and "send now") and unsubscribing.
+
+Organizer pages go through ``access.require_organizer``: members get 403, anonymous
+visitors the login page. Unsubscribing needs no login: the signed link is the key.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from urllib.parse import urlencode
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_not_required, login_required
+from django.core.exceptions import ImproperlyConfigured
+from django.core.paginator import Paginator
+from django.db.models import Count
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django_htmx.http import HttpResponseClientRedirect
+
+from readinggroup import access, outbox
+from readinggroup.htmx import filters_in_use, render_results
+from readinggroup.models import GroupSettings, Notification, NotificationStatus, User
+
+from . import delivery, digest, preferences, unsubscribe
+from . import messages as content
+from .claiming import SEND_TASK
+from .forms import GroupSettingsForm, LogFilterForm
+
+PAGE_SIZE = 50
+LOG = "readinggroup/notifications/log.html"
+# "Send now" tokens: the time the preview page was shown, to the microsecond.
+TOKEN_FORMAT = "%Y%m%dT%H%M%S%fZ"
+TOKEN_RE = re.compile(r"^\d{8}T\d{12}Z$")
+
+
+def _to(request: HttpRequest, url: str) -> HttpResponse:
+    return HttpResponseClientRedirect(url) if request.htmx else redirect(url)
+
+
+# --- The log -------------------------------------------------------------------------
+
+
+@require_GET
+@login_required
+def notification_log(request: HttpRequest) -> HttpResponse:
+    access.require_organizer(request)
+    form = LogFilterForm(request.GET)
+    rows = Notification.objects.select_related("recipient", "session").order_by(
+        "-created_at", "-pk"
+    )
+    if form.is_valid():
+        if kind := form.cleaned_data["kind"]:
+            rows = rows.filter(kind=kind)
+        if status := form.cleaned_data["status"]:
+            rows = rows.filter(status=status)
+    page = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
+    counts = dict(
+        Notification.objects.values_list("status")
+        .annotate(n=Count("pk"))
+        .values_list("status", "n")
+    )
+    context = {
+        "form": form,
+        "page": page,
+        "counts": {status: counts.get(status, 0) for status in NotificationStatus.values},
+        "query": urlencode(filters_in_use(request)),
+    }
+    if request.htmx:
+        return render_results(request, f"{LOG}#results", context, page)
+    return render(request, LOG, context)
+
+
+@require_POST
+@login_required
+def notification_retry(request: HttpRequest, pk: int) -> HttpResponse:
+    """Send a failed notification again (after fixing the mail settings, say)."""
+    access.require_organizer(request)
+    retried = Notification.objects.filter(pk=pk, status=NotificationStatus.FAILED).update(
+        status=NotificationStatus.PENDING, attempts=0, last_error=""
+    )
+    if retried:
+        outbox.enqueue(SEND_TASK, notification_id=pk)
+        messages.success(request, "Sending it again; its status updates here.")
+    else:
+        messages.error(request, "Only a failed notification can be sent again.")
+    return _to(request, reverse("notifications:log") + "?" + urlencode(filters_in_use(request)))
+
+
+# --- Settings ------------------------------------------------------------------------
+
+
+@require_http_methods(["GET", "POST"])
+@login_required
+def settings_edit(request: HttpRequest) -> HttpResponse:
+    access.require_organizer(request)
+    form = GroupSettingsForm(request.POST or None, instance=GroupSettings.load())
+    if request.method == "POST" and form.is_valid():
+        form.save()
+        messages.success(request, "Notification settings saved.")
+        return _to(request, reverse("notifications:settings"))
+    return render(request, "readinggroup/notifications/settings.html", {"form": form})
+
+
+@require_POST
+@login_required
+def webhook_test(request: HttpRequest) -> HttpResponse:
+    """Post a test message to the saved webhook now, and say how it went."""
+    access.require_organizer(request)
+    url = GroupSettings.load().webhook_url
+    if not url:
+        messages.error(request, "Save a webhook URL first.")
+    else:
+        try:
+            delivery.post_webhook(url, f"Test message from readinggroup, sent by {request.user}.")
+        except delivery.DeliveryError as exc:
+            messages.error(request, f"The test message failed: {exc}")
+        else:
+            messages.success(request, "Test message sent: check the channel.")
+    return _to(request, reverse("notifications:settings"))
+
+
+# --- The digest: preview and send now -------------------------------------------------
+
+
+@require_GET
+@login_required
+def digest_preview(request: HttpRequest) -> HttpResponse:
+    access.require_organizer(request)
+    members = list(User.objects.filter(is_active=True).order_by("username"))
+    wanted = request.GET.get("member", "")
+    member = next((m for m in members if str(m.pk) == wanted), None) or request.user
+    now = timezone.now()
+    context = {
+        "members": members,
+        "member": member,
+        "token": now.astimezone(dt.UTC).strftime(TOKEN_FORMAT),
+        "recipients": digest.digest_recipients().count(),
+    }
+    try:
+        context["rendered"] = content.render_digest(digest.build_digest(member=member, now=now))
+    except ImproperlyConfigured as exc:
+        context["config_error"] = str(exc)
+    if request.htmx:
+        return render(request, "readinggroup/notifications/digest_preview.html#preview", context)
+    return render(request, "readinggroup/notifications/digest_preview.html", context)
+
+
+@require_POST
+@login_required
+def digest_send(request: HttpRequest) -> HttpResponse:
+    """Enqueue "send the digest now"; the page's token makes a double click send once."""
+    access.require_organizer(request)
+    token = request.POST.get("token", "")
+    if not TOKEN_RE.match(token):
+        messages.error(request, "Open the preview page again and press the button there.")
+        return _to(request, reverse("notifications:digest_preview"))
+    outbox.enqueue("notifications.send_digest_now", token=token)
+    messages.success(
+        request,
+        "The digest is on its way to every member who gets it; each appears here as it is sent.",
+    )
+    return _to(request, reverse("notifications:log") + "?kind=digest")
+
+
+# --- Unsubscribing -------------------------------------------------------------------
+
+
+# No login: the link comes from an email. CSRF-exempt because mail apps POST to it
+# for RFC 8058 one-click unsubscribe, with no cookie; the signed token is the proof,
+# and all a POST can do is turn one of the token owner's emails off.
+@csrf_exempt
+@login_not_required
+@require_http_methods(["GET", "POST"])
+def unsubscribe_view(request: HttpRequest, token: str) -> HttpResponse:
+    found = unsubscribe.read_token(token)
+    if found is None:
+        return render(
+            request, "readinggroup/notifications/unsubscribe.html", {"invalid": True}, status=404
+        )
+    user, preference = found
+    if request.method == "POST":
+        preferences.turn_off(user=user, preference=preference)
+        return redirect("notifications:unsubscribe", token=token)
+    context = {
+        "user_name": user.name,
+        "label": preferences.LABELS[preference],
+        "is_on": preferences.is_on(user, preference),
+    }
+    return render(request, "readinggroup/notifications/unsubscribe.html", context)
