@@ -11,6 +11,11 @@ urlpatterns = [
     path("members/<int:pk>/", views.member_detail, name="member_detail"),
     path("members/<int:pk>/role/", views.member_role, name="member_role"),
     path("members/<int:pk>/remove/", views.member_remove, name="member_remove"),
+    path(
+        "members/<int:pk>/password-link/",
+        views.password_link_send,
+        name="password_link_send",
+    ),
     path("members/new/", views.account_create, name="account_create"),
     path("members/invites/", views.invite_create, name="invite_create"),
     path("members/invites/<int:pk>/revoke/", views.invite_revoke, name="invite_revoke"),

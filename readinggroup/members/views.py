@@ -132,6 +132,30 @@ def member_remove(request: HttpRequest, pk: int) -> HttpResponse:
     return _row_response(request, member, notice=notice)
 
 
+@require_POST
+@login_required
+def password_link_send(request: HttpRequest, pk: int) -> HttpResponse:
+    """Email a new set-password link to a member who has not chosen a password yet."""
+    member = access.member_for_managing(request, pk)
+    if member.has_usable_password():
+        return _row_response(request, member, error=f"{member} has already chosen a password.")
+    if not member.email:
+        return _row_response(request, member, error=f"{member} has no email address.")
+    if emails.send_set_password(user=member, by=request.user, request=request):
+        notice = f"We emailed {member.email} a new link to choose a password."
+        return _row_response(request, member, notice=notice)
+    messages.error(
+        request,
+        f"The email to {member.email} could not be sent. Send them the link below yourself: "
+        "it is shown only once.",
+    )
+    _remember_link(
+        request,
+        {"link": emails.set_password_link(user=member, request=request), "what": "set-password"},
+    )
+    return _to(request, reverse("members:member_list"))
+
+
 # --- Adding members ------------------------------------------------------------------
 
 

@@ -109,3 +109,62 @@ def test_account_create_anonymous_sent_to_login(client: Client) -> None:
     response = client.post(CREATE, DATA)
     assert response["Location"].startswith(reverse("login"))
     assert not User.objects.filter(username="ada").exists()
+
+
+# --- Sending a new set-password link ------------------------------------------------
+
+
+@pytest.fixture
+def pending(organizer_client) -> User:
+    organizer_client.post(CREATE, DATA)
+    mail.outbox.clear()
+    return User.objects.get(username="ada")
+
+
+def _resend_url(user: User) -> str:
+    return reverse("members:password_link_send", args=[user.pk])
+
+
+def test_members_page_marks_accounts_without_password_for_organizers(
+    organizer_client, member_client, pending
+) -> None:
+    assert "no password yet" in organizer_client.get(LIST).content.decode()
+    html = member_client.get(LIST).content.decode()
+    assert "no password yet" not in html and "Resend password link" not in html
+
+
+def test_password_link_resend_with_htmx(organizer_client, pending) -> None:
+    response = organizer_client.post(_resend_url(pending), headers=HTMX)
+    html = response.content.decode().strip()
+    assert html.startswith(f'<tr id="member-{pending.pk}"') and "<html" not in html
+    assert "We emailed ada@example.org a new link to choose a password." in html
+    assert len(mail.outbox) == 1
+    form_page = Client().get(_reset_path(mail.outbox[0].body), follow=True)
+    assert "Choose a new password" in form_page.content.decode()
+
+
+def test_password_link_resend_refused_once_password_chosen(organizer_client, member) -> None:
+    response = organizer_client.post(_resend_url(member), follow=True)
+    assert "Mira Member has already chosen a password." in response.content.decode()
+    assert mail.outbox == []
+
+
+def test_password_link_resend_mail_failure_shows_link(
+    organizer_client, pending, no_smtp_server
+) -> None:
+    response = organizer_client.post(_resend_url(pending), follow=True)
+    html = response.content.decode()
+    assert "The email to ada@example.org could not be sent." in html
+    assert Client().get(_reset_path(html), follow=True).status_code == 200
+
+
+@pytest.mark.parametrize("who", ["member", "other_member"])
+def test_password_link_resend_forbidden_to_members(request, pending, who: str) -> None:
+    response = client_for(request.getfixturevalue(who)).post(_resend_url(pending))
+    assert response.status_code == 403
+    assert mail.outbox == []
+
+
+def test_password_link_resend_anonymous_sent_to_login(client: Client, pending) -> None:
+    assert client.post(_resend_url(pending))["Location"].startswith(reverse("login"))
+    assert mail.outbox == []
