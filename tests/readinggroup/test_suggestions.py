@@ -251,6 +251,11 @@ def test_suggestions_page_query_count_is_fixed(
     # session, user, the session, 4 for the suggestions
     with django_assert_num_queries(7):
         organizer.get(url, headers={"HX-Request": "true"})
+    # Without JavaScript, the whole session page around them: session, user, the
+    # session, 4 for the suggestions, slots, picker, members, thread notes
+    with django_assert_num_queries(11):
+        response = organizer.get(url)
+    assert response.content.decode().count('class="suggestion"') == 2
 
 
 def test_accept_one_assigns_waiting_for_confirmation(session, people) -> None:
