@@ -250,7 +250,8 @@ def digest_webhook_text(shared: DigestShared) -> str:
         lines.append("Coming up:")
         for session in shared.sessions:
             papers = sum(1 for s in session.slots.all() if s.paper_id)
-            lines.append(f"• {when(session)}: {session.title or 'session'} ({papers} papers)")
+            count = f"{papers} paper" + ("s" if papers != 1 else "")
+            lines.append(f"• {when(session)}: {session.title or 'session'} ({count})")
     else:
         lines.append("No session in the next two weeks.")
     if shared.open_slots:

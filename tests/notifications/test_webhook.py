@@ -1,0 +1,138 @@
+"""The chat webhook, against a real local HTTP server: session reminders and the digest
+summary as Slack-compatible JSON, failures retried or failed, never holding up email."""
+
+from __future__ import annotations
+
+import pytest
+from django.core import mail
+
+from readinggroup.models import Channel, Notification, NotificationKind
+from readinggroup.notifications import claiming, delivery
+
+from .conftest import SITE, free_port, london, make_session, present, run_outbox
+
+pytestmark = pytest.mark.django_db
+
+REMINDER_TIME = london(2026, 3, 11, 9, 0)
+
+
+@pytest.fixture
+def thursday(clock, organizer, member, group, webhook_server):
+    group.webhook_url = webhook_server.url
+    group.save()
+    clock.to(london(2026, 3, 2, 12))
+    session = make_session(
+        organizer,
+        london(2026, 3, 12, 16),
+        place="Room 4.12",
+        video_url="https://meet.example.org/rg",
+    )
+    present(session, member, title="Attention Is All You Need")
+    clock.to(REMINDER_TIME)
+    return session
+
+
+def webhook_row(kind: str = NotificationKind.SESSION_REMINDER) -> Notification:
+    return Notification.objects.get(kind=kind, channel=Channel.WEBHOOK)
+
+
+def test_session_reminder_posted_to_webhook_once(thursday, webhook_server) -> None:
+    claiming.tick(now=REMINDER_TIME)
+    claiming.tick(now=REMINDER_TIME)
+    run_outbox()
+    row = webhook_row()
+    assert (row.recipient, row.status, row.scope) == (None, "sent", row.scope)
+    assert [post["content_type"] for post in webhook_server.posts] == ["application/json"]
+    assert webhook_server.posts[0]["json"] == {
+        "text": "*Systems*, Thu 12 Mar, 16:00 (Room 4.12 · https://meet.example.org/rg)\n"
+        "1. Mira Member: Attention Is All You Need\n"
+        "2. Open slot\n"
+        f"{SITE}/sessions/{thursday.pk}/"
+    }
+
+
+def test_no_webhook_row_without_url(thursday, group) -> None:
+    group.webhook_url = ""
+    group.save()
+    claiming.tick(now=REMINDER_TIME)
+    assert not Notification.objects.filter(channel=Channel.WEBHOOK).exists()
+
+
+def test_digest_summary_posted_to_webhook(clock, thursday, webhook_server) -> None:
+    monday = clock.to(london(2026, 3, 9, 8, 0))
+    claiming.tick(now=monday)
+    run_outbox()
+    assert webhook_row(NotificationKind.DIGEST).status == "sent"
+    digest_posts = [p for p in webhook_server.posts if "This week" in p["json"]["text"]]
+    assert [p["json"]["text"] for p in digest_posts] == [
+        "*This week in the reading group* (week of 9 March)\n"
+        "Coming up:\n"
+        "• Thu 12 Mar, 16:00: Systems (1 paper)\n"
+        f"1 open slot to claim: {SITE}/sessions/"
+    ]
+
+
+def test_webhook_500_is_retried_then_sent(thursday, webhook_server) -> None:
+    webhook_server.status = 500
+    claiming.tick(now=REMINDER_TIME)
+    row = webhook_row()
+    with pytest.raises(delivery.RetryLater) as retry:
+        delivery.deliver(row.pk)
+    assert retry.value.countdown == 60
+    row.refresh_from_db()
+    assert (row.status, row.last_error) == (
+        "pending",
+        "Attempt 1: Webhook answered 500 Internal Server Error",
+    )
+    webhook_server.status = 200
+    assert delivery.deliver(row.pk).status == "sent"
+    assert len(webhook_server.posts) == 2
+
+
+def test_webhook_404_fails_permanently(thursday, webhook_server) -> None:
+    webhook_server.status = 404
+    claiming.tick(now=REMINDER_TIME)
+    assert delivery.deliver(webhook_row().pk).status == "failed"
+    assert webhook_row().last_error == "Webhook answered 404 Not Found"
+
+
+def test_webhook_refused_is_temporary(thursday, group) -> None:
+    group.webhook_url = f"http://127.0.0.1:{free_port()}/hook"
+    group.save()
+    claiming.tick(now=REMINDER_TIME)
+    with pytest.raises(delivery.RetryLater):
+        delivery.deliver(webhook_row().pk)
+    assert webhook_row().last_error.startswith("Attempt 1: Cannot reach the webhook: ")
+    assert "refused" in webhook_row().last_error.lower()
+
+
+def test_failing_webhook_does_not_hold_up_email(thursday, webhook_server) -> None:
+    webhook_server.status = 503
+    claiming.tick(now=REMINDER_TIME)
+    run_outbox()  # eagerly, the webhook row runs through all its retries and fails
+    assert webhook_row().status == "failed"
+    assert webhook_row().last_error == (
+        "Webhook answered 503 Service Unavailable (gave up after 6 attempts)"
+    )
+    emails = Notification.objects.filter(channel=Channel.EMAIL)
+    assert set(emails.values_list("status", flat=True)) == {"sent"}
+    assert len(mail.outbox) == emails.count() == 3  # two session reminders, a slides nudge
+
+
+def test_failing_email_does_not_hold_up_webhook(thursday, webhook_server, no_smtp_server) -> None:
+    claiming.tick(now=REMINDER_TIME)
+    run_outbox()
+    assert webhook_row().status == "sent"
+    assert len(webhook_server.posts) == 1
+    assert set(
+        Notification.objects.filter(channel=Channel.EMAIL).values_list("status", flat=True)
+    ) == {"failed"}
+
+
+def test_webhook_removed_before_sending_is_dropped(thursday, group) -> None:
+    claiming.tick(now=REMINDER_TIME)
+    group.webhook_url = ""
+    group.save()
+    assert delivery.deliver(webhook_row().pk) == delivery.Outcome(
+        "dropped", "the webhook URL was removed"
+    )
