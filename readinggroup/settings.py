@@ -145,7 +145,7 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 LOGIN_URL = "login"
-LOGIN_REDIRECT_URL = "papers:paper_list"
+LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
 
 # --- Internationalisation ---------------------------------------------------
@@ -173,10 +173,10 @@ STORAGES = {
 READINGGROUP_MAX_IMPORT_BYTES = env_int("READINGGROUP_MAX_IMPORT_BYTES", 5 * 1024 * 1024)
 DATA_UPLOAD_MAX_MEMORY_SIZE = READINGGROUP_MAX_IMPORT_BYTES + 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = READINGGROUP_MAX_IMPORT_BYTES + 1024 * 1024
-
 # Largest slides PDF a presenter may upload (bigger uploads stream to a temporary
 # file, not memory; the limit is checked before anything is stored).
 READINGGROUP_MAX_SLIDES_BYTES = env_int("READINGGROUP_MAX_SLIDES_BYTES", 20 * 1024 * 1024)
+
 # --- Email -------------------------------------------------------------------
 EMAIL_HOST = os.environ.get("EMAIL_HOST", "")
 EMAIL_PORT = env_int("EMAIL_PORT", 25)
@@ -206,17 +206,18 @@ if REDIS_URL and not REDIS_URL.startswith(("redis://", "rediss://", "unix://")):
     )
 CELERY_BROKER_DIR = VAR_DIR / "celery-broker"
 CELERY_BROKER_URL = REDIS_URL or "filesystem://localhost/"
+# When Redis is down, publishing gives up within about a second instead of retrying
+# for minutes, so a request that enqueues never hangs.
+REDIS_BROKER_TRANSPORT_OPTIONS = {
+    "max_retries": 1,
+    "interval_start": 0,
+    "interval_step": 0.2,
+    "interval_max": 0.5,
+    "socket_connect_timeout": 1,
+    "socket_timeout": 5,
+}
 if REDIS_URL:
-    # When Redis is down, publishing gives up within about a second instead of
-    # retrying for minutes, so a request that enqueues never hangs.
-    CELERY_BROKER_TRANSPORT_OPTIONS = {
-        "max_retries": 1,
-        "interval_start": 0,
-        "interval_step": 0.2,
-        "interval_max": 0.5,
-        "socket_connect_timeout": 1,
-        "socket_timeout": 5,
-    }
+    CELERY_BROKER_TRANSPORT_OPTIONS = REDIS_BROKER_TRANSPORT_OPTIONS
 else:
     # Same folder in and out: every process reads and writes one queue. The folder
     # is made here so any process (web, worker, beat) may be the first to publish.

@@ -59,14 +59,15 @@ def test_login_page_shows_form_to_anonymous(client: Client) -> None:
     assert b'name="password"' in response.content
 
 
-def test_login_with_password_lands_on_catalogue(client: Client, member) -> None:
+def test_login_with_password_lands_on_dashboard(client: Client, member) -> None:
     response = client.post(
         reverse("login"),
         {"username": "mira", "password": "correct horse battery staple"},
         follow=True,
     )
-    assert response.redirect_chain[-1][0] == CATALOGUE
+    assert response.redirect_chain[-1][0] == reverse("home")
     assert "Mira Member" in response.content.decode()
+    assert "My upcoming duties" in response.content.decode()
 
 
 def test_healthz_answers_without_login(client: Client) -> None:
