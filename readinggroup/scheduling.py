@@ -147,7 +147,10 @@ def update_session(*, session: Session, slot_count: int, **fields: object) -> Se
 def cancel_session(*, session: Session) -> None:
     """Cancel; presenters and papers stay on record but the papers become free again."""
     with transaction.atomic():
-        Session.objects.filter(pk=session.pk).update(status=SessionStatus.CANCELLED)
+        # update() skips auto_now: set updated_at so calendars see a new SEQUENCE.
+        Session.objects.filter(pk=session.pk).update(
+            status=SessionStatus.CANCELLED, updated_at=timezone.now()
+        )
         Slot.objects.filter(session=session).update(upcoming=False)
 
 

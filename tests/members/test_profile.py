@@ -40,6 +40,7 @@ def test_profile_shows_labelled_settings(member_client) -> None:
         assert label in html
     assert "Where reminders, digests and password-reset links go." in html
     assert 'value="Mira Member"' in html
+    assert 'href="/calendar/">your private calendar feed</a>' in html
 
 
 def test_profile_saves_name_email_and_notifications(member_client, member) -> None:

@@ -178,6 +178,7 @@ def test_session_detail_shows_slots_and_actions(member_client, session) -> None:
     assert html.count("Claim this slot") == 2
     assert "Assign" not in html  # organizers only
     assert "Volunteer as scribe" in html
+    assert f'href="/calendar/sessions/{session.pk}.ics"' in html
 
 
 @pytest.mark.parametrize("papers", [3, 40])
