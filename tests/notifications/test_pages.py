@@ -1,0 +1,286 @@
+"""Organizer pages: the log, settings (with the webhook test), digest preview and
+"send digest now". Organizers only: members get 403, anonymous visitors the login page."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from django.core import mail
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.html import escape
+
+from readinggroup import scheduling
+from readinggroup.models import (
+    Channel,
+    GroupSettings,
+    Notification,
+    NotificationKind,
+    NotificationStatus,
+    OutboxMessage,
+)
+from readinggroup.notes.actions import post_note
+from tests.factories import UserFactory
+
+from .conftest import run_outbox
+
+pytestmark = pytest.mark.django_db
+
+LOG = reverse("notifications:log")
+SETTINGS = reverse("notifications:settings")
+PREVIEW = reverse("notifications:digest_preview")
+
+
+def notification(recipient, **fields) -> Notification:
+    values = {
+        "kind": NotificationKind.SESSION_REMINDER,
+        "scope": f"session:1:{recipient.pk if recipient else 'hook'}",
+        "recipient": recipient,
+        "channel": Channel.EMAIL if recipient else Channel.WEBHOOK,
+        "subject": "Reminder: Systems, Thu 12 Mar, 16:00",
+        "status": NotificationStatus.SENT,
+        "sent_at": timezone.now(),
+        **fields,
+    }
+    return Notification.objects.create(**values)
+
+
+@pytest.mark.parametrize(
+    ("method", "url"),
+    [
+        ("get", LOG),
+        ("get", SETTINGS),
+        ("get", PREVIEW),
+        ("post", SETTINGS),
+        ("post", reverse("notifications:webhook_test")),
+        ("post", reverse("notifications:digest_send")),
+        ("post", reverse("notifications:retry", args=[1])),
+    ],
+)
+def test_pages_are_for_organizers_only(client, member_client, method, url) -> None:
+    anonymous = getattr(client, method)(url)
+    assert anonymous.status_code == 302
+    assert anonymous["Location"].startswith(reverse("login"))
+    assert getattr(member_client, method)(url).status_code == 403
+    assert OutboxMessage.objects.count() == 0
+
+
+def test_log_shows_who_got_what_when_and_failures(organizer_client, member, other_member) -> None:
+    notification(member)
+    notification(
+        other_member,
+        status=NotificationStatus.FAILED,
+        sent_at=None,
+        attempts=1,
+        last_error="Recipient refused (otto@example.org: 550 5.1.1 No such user here)",
+    )
+    notification(None, status=NotificationStatus.DROPPED, sent_at=None, last_error="x")
+    page = organizer_client.get(LOG).content.decode()
+    assert "Mira Member" in page and "mira@example.org" in page
+    assert "Reminder: Systems, Thu 12 Mar, 16:00" in page
+    assert "Recipient refused (otto@example.org: 550 5.1.1 No such user here)" in page
+    assert "chat webhook" in page
+    assert page.count("Send again") == 1
+    assert '<span class="badge notif-failed">failed</span> 1' in page
+
+
+def test_log_filters_by_kind_and_status(organizer_client, member, other_member) -> None:
+    notification(member)
+    notification(other_member, status=NotificationStatus.FAILED, sent_at=None, last_error="E")
+    notification(member, kind=NotificationKind.DIGEST, scope="week:2026-W11")
+    response = organizer_client.get(LOG, {"status": "failed"})
+    assert [n.recipient.username for n in response.context["page"]] == ["otto"]
+    response = organizer_client.get(LOG, {"kind": "digest"})
+    assert [n.scope for n in response.context["page"]] == ["week:2026-W11"]
+    response = organizer_client.get(LOG, {"kind": "digest", "status": "failed"})
+    assert "No notification matches." in response.content.decode()
+
+
+def test_log_htmx_answers_with_the_results_fragment(organizer_client, member) -> None:
+    notification(member)
+    response = organizer_client.get(LOG, {"status": "sent"}, headers={"HX-Request": "true"})
+    body = response.content.decode()
+    assert body.strip().startswith('<section id="results"')
+    assert "<html" not in body
+    assert response["HX-Push-Url"] == f"{LOG}?status=sent"
+
+
+def test_log_is_paginated(organizer_client) -> None:
+    for i in range(55):
+        notification(UserFactory(username=f"u{i:02d}"))
+    first = organizer_client.get(LOG).content.decode()
+    assert "Page 1 of 2" in first
+    second = organizer_client.get(LOG, {"page": 2})
+    assert len(second.context["page"].object_list) == 5
+
+
+@pytest.mark.parametrize("rows", [3, 40])
+def test_log_query_count_is_fixed(organizer_client, django_assert_num_queries, rows) -> None:
+    for i in range(rows):
+        notification(UserFactory(username=f"u{i:02d}"), session=None)
+    notification(None)
+    # session, user, count, the page of rows (with recipients and sessions), status counts
+    with django_assert_num_queries(5):
+        response = organizer_client.get(LOG)
+    assert len(response.context["page"].object_list) == rows + 1
+
+
+def test_retry_sends_a_failed_notification_again(organizer_client, member) -> None:
+    failed = notification(
+        member, status=NotificationStatus.FAILED, sent_at=None, attempts=6, last_error="E"
+    )
+    response = organizer_client.post(reverse("notifications:retry", args=[failed.pk]), follow=True)
+    assert "Sending it again" in response.content.decode()
+    failed.refresh_from_db()
+    assert (failed.status, failed.attempts, failed.last_error) == ("pending", 0, "")
+    [message] = OutboxMessage.objects.all()
+    assert (message.task_name, message.kwargs) == (
+        "notifications.send",
+        {"notification_id": failed.pk},
+    )
+    again = organizer_client.post(reverse("notifications:retry", args=[failed.pk]), follow=True)
+    assert "Only a failed notification can be sent again." in again.content.decode()
+    assert OutboxMessage.objects.count() == 1
+
+
+# --- Settings ---------------------------------------------------------------------------
+
+
+def test_settings_form_saves(organizer_client) -> None:
+    data = {
+        "reminder_days": 2,
+        "reminder_hour": 10,
+        "digest_weekday": 4,
+        "digest_hour": 7,
+        "webhook_url": "https://hooks.example.org/T000/B000",
+    }
+    response = organizer_client.post(SETTINGS, data, follow=True)
+    assert "Notification settings saved." in response.content.decode()
+    row = GroupSettings.load()
+    assert (row.reminder_days, row.reminder_hour, row.digest_weekday, row.digest_hour) == (
+        2,
+        10,
+        4,
+        7,
+    )
+    assert row.webhook_url == "https://hooks.example.org/T000/B000"
+
+
+def test_settings_form_refuses_out_of_range_values(organizer_client) -> None:
+    data = {"reminder_days": 30, "reminder_hour": 24, "digest_weekday": 9, "digest_hour": 8}
+    response = organizer_client.post(SETTINGS, data)
+    errors = response.context["form"].errors
+    assert errors["reminder_days"] == ["Ensure this value is less than or equal to 14."]
+    assert errors["reminder_hour"] == ["Ensure this value is less than or equal to 23."]
+    assert "digest_weekday" in errors
+    assert GroupSettings.load().reminder_days == 3
+
+
+def test_webhook_test_button_posts_to_the_saved_url(organizer_client, webhook_server) -> None:
+    GroupSettings.objects.update_or_create(pk=1, defaults={"webhook_url": webhook_server.url})
+    page = organizer_client.get(SETTINGS).content.decode()
+    assert "Send test message" in page
+    response = organizer_client.post(reverse("notifications:webhook_test"), follow=True)
+    assert "Test message sent: check the channel." in response.content.decode()
+    assert webhook_server.posts[0]["json"] == {
+        "text": "Test message from readinggroup, sent by Olga Organizer."
+    }
+
+
+def test_webhook_test_button_reports_failure(organizer_client, webhook_server) -> None:
+    GroupSettings.objects.update_or_create(pk=1, defaults={"webhook_url": webhook_server.url})
+    webhook_server.status = 500
+    response = organizer_client.post(reverse("notifications:webhook_test"), follow=True)
+    assert "The test message failed: Webhook answered 500 Internal Server Error" in (
+        response.content.decode()
+    )
+
+
+def test_webhook_test_without_url(organizer_client, group) -> None:
+    response = organizer_client.post(reverse("notifications:webhook_test"), follow=True)
+    assert "Save a webhook URL first." in response.content.decode()
+
+
+# --- Digest preview and send now ----------------------------------------------------------
+
+
+def test_digest_preview_as_a_chosen_member(organizer_client, member, organizer) -> None:
+    response = organizer_client.get(PREVIEW, {"member": member.pk})
+    page = response.content.decode()
+    assert "<strong>To:</strong> Mira Member &lt;mira@example.org&gt;" in page
+    assert "<strong>Subject:</strong> Your weekly reading group digest" in page
+    assert response.context["member"] == member
+    # The HTML part, escaped into the sandboxed frame's srcdoc.
+    rendered = response.context["rendered"]
+    assert f'srcdoc="{escape(rendered.html)}"' in page
+    assert "Hello Mira Member," in rendered.html
+    assert escape(rendered.text) in page
+
+
+def test_digest_preview_htmx_fragment(organizer_client, member) -> None:
+    response = organizer_client.get(PREVIEW, {"member": member.pk}, headers={"HX-Request": "true"})
+    body = response.content.decode()
+    assert body.strip().startswith('<section id="preview"')
+    assert "<html" not in body.split("srcdoc=")[0]
+
+
+@pytest.mark.parametrize("size", [2, 25])
+def test_digest_preview_query_count_is_fixed(
+    organizer_client, organizer, member, django_assert_num_queries, size
+) -> None:
+    for i in range(size):
+        UserFactory(username=f"u{i:02d}")
+        session = scheduling.create_session(
+            by=organizer, starts_at=timezone.now() + dt.timedelta(days=1, hours=i), slot_count=2
+        )
+        post_note(author=organizer, body=f"Note {i}", session=session)
+    # session, user, members, recipient count, then the digest: sessions, their slots,
+    # open slots, wanted papers, unavailable days, notes
+    with django_assert_num_queries(10):
+        response = organizer_client.get(PREVIEW, {"member": member.pk})
+    assert response.context["rendered"].text.count("Note ") == min(size, 10)
+
+
+def test_send_digest_now_goes_once_per_press(organizer_client, member, other_member) -> None:
+    token = organizer_client.get(PREVIEW).context["token"]
+    url = reverse("notifications:digest_send")
+    response = organizer_client.post(url, {"token": token}, follow=True)
+    assert response.redirect_chain[-1][0] == f"{LOG}?kind=digest"
+    assert "The digest is on its way" in response.content.decode()
+    organizer_client.post(url, {"token": token})  # a double click
+    assert run_outbox("notifications.send_digest_now") == [3, 0]
+    run_outbox()
+    assert sorted(m.to[0] for m in mail.outbox) == [
+        "mira@example.org",
+        "olga@example.org",
+        "otto@example.org",
+    ]
+    assert set(Notification.objects.values_list("scope", flat=True)) == {f"manual:{token}"}
+
+
+def test_send_digest_now_refuses_a_bad_token(organizer_client) -> None:
+    response = organizer_client.post(
+        reverse("notifications:digest_send"), {"token": "x" * 90}, follow=True
+    )
+    assert "Open the preview page again" in response.content.decode()
+    assert OutboxMessage.objects.count() == 0
+
+
+def test_send_digest_now_htmx_redirects(organizer_client) -> None:
+    token = (timezone.now() - dt.timedelta(seconds=1)).strftime("%Y%m%dT%H%M%S%fZ")
+    response = organizer_client.post(
+        reverse("notifications:digest_send"), {"token": token}, headers={"HX-Request": "true"}
+    )
+    assert response["HX-Redirect"] == f"{LOG}?kind=digest"
+
+
+def test_digest_preview_escapes_what_members_wrote(organizer_client, organizer, member) -> None:
+    session = scheduling.create_session(
+        by=organizer, starts_at=timezone.now() + dt.timedelta(days=2), slot_count=1
+    )
+    post_note(author=member, body="<script>alert('x')</script> and <b>bold</b>", session=session)
+    page = organizer_client.get(PREVIEW, {"member": member.pk}).content.decode()
+    assert "<script>alert" not in page
+    assert "&lt;script&gt;alert" in page  # the plain-text part, shown as text
+    assert "&amp;lt;script&amp;gt;alert" in page  # the HTML part, escaped twice in srcdoc
