@@ -252,8 +252,11 @@ class _Builder:
         self.shape = shape
         self.rng = rng
         self.today = today
-        self.now = timezone.now()
         self.zone = ZoneInfo(settings.TIME_ZONE)
+        # History ends at the start of ``today`` (so the same day gives the same rows);
+        # whether a session is still ahead is decided by the real clock.
+        self.now = dt.datetime.combine(today, dt.time(0), tzinfo=self.zone).astimezone(dt.UTC)
+        self.clock = timezone.now()
         self.report = report
         self.log = log
 
@@ -447,7 +450,7 @@ class _Builder:
         topics = list(Topic.objects.order_by("pk").values_list("pk", flat=True))
         sessions = []
         for starts_at in self._session_days():
-            past = starts_at < self.now
+            past = starts_at < self.clock
             task = rng.choice(words.TITLE_TASKS)
             sessions.append(
                 Session(
@@ -475,7 +478,7 @@ class _Builder:
         self.past_sessions: list[tuple[int, dt.datetime]] = []
         self.presented: list[int] = []
         for session in created:
-            past = session.starts_at < self.now
+            past = session.starts_at < self.clock
             cancelled = session.status == SessionStatus.CANCELLED
             if past and not cancelled:
                 self.past_sessions.append((session.pk, session.starts_at))

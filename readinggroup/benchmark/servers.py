@@ -282,12 +282,18 @@ class CeleryWorker:
             "--concurrency=1",
             "--include=readinggroup.benchmark.worker_tasks",
             "--loglevel=WARNING",
-            f"--logfile={log}",
             "--without-heartbeat",
             "--without-gossip",
             "--without-mingle",
         ]
-        self.process = subprocess.Popen(command, env=env, cwd=env.get("BENCH_BASE_DIR"))
+        with open(log, "ab") as output:  # its banner and warnings go to the log, not ours
+            self.process = subprocess.Popen(
+                command,
+                env=env,
+                cwd=env.get("BENCH_BASE_DIR"),
+                stdout=output,
+                stderr=subprocess.STDOUT,
+            )
 
     def stop(self) -> None:
         _stop(self.process, signal.SIGTERM, wait=30)

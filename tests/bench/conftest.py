@@ -1,0 +1,15 @@
+from __future__ import annotations
+
+import pytest
+from django.utils import timezone
+
+from readinggroup.benchmark.generate import GenerationReport, generate_group
+from readinggroup.benchmark.shapes import SHAPES
+
+# History is built around a day; upcoming sessions must lie ahead of the real clock.
+TODAY = timezone.localdate()
+
+
+@pytest.fixture
+def tiny_group(db) -> GenerationReport:
+    return generate_group(SHAPES["tiny"], seed=3, today=TODAY)
