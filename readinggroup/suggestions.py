@@ -17,7 +17,7 @@ import datetime as dt
 from collections import defaultdict
 from dataclasses import dataclass, field
 
-from django.db.models import Count, Exists, F, Max, OuterRef, Q, QuerySet, Subquery
+from django.db.models import Count, Exists, OuterRef, QuerySet, Subquery
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.dateformat import format as date_format
@@ -26,7 +26,8 @@ from papers.models import Listing, Paper
 
 from . import scheduling
 from .forms import unscheduled_papers
-from .models import Session, SessionStatus, Slot, Unavailability, User, WantToRead
+from .members.history import fairness_order, with_presentation_stats
+from .models import Session, Slot, Unavailability, User, WantToRead
 
 
 @dataclass(frozen=True)
@@ -54,19 +55,17 @@ def _when(moment: dt.datetime, session: Session) -> str:
 
 
 def fair_candidates(session: Session, *, busy: set[int], now: dt.datetime) -> QuerySet[User]:
-    """Active members free that day and not busy in the session, fairest first."""
+    """Active members free that day and not busy in the session, fairest first.
+
+    The fairness figures and order are the members page's, so both always agree.
+    """
     day = timezone.localtime(session.starts_at).date()
-    past = Q(slots__session__starts_at__lt=now, slots__session__status=SessionStatus.SCHEDULED)
-    return (
+    users = (
         User.objects.filter(is_active=True)
         .exclude(pk__in=busy)
         .exclude(Exists(Unavailability.objects.filter(user=OuterRef("pk"), date=day)))
-        .annotate(
-            presented=Count("slots", filter=past),
-            last_presented=Max("slots__session__starts_at", filter=past),
-        )
-        .order_by("presented", F("last_presented").asc(nulls_first=True), "username")
     )
+    return fairness_order(with_presentation_stats(users, now))
 
 
 def _in_topic(papers: QuerySet, session: Session, field_name: str = "pk") -> QuerySet:
@@ -118,9 +117,9 @@ def suggest_presenters(session: Session, *, now: dt.datetime | None = None) -> l
     in_topic = f" in {topic}" if topic else ""
     suggestions, used = [], set()
     for slot, person in zip(open_slots, people, strict=False):
-        reasons = [_times(person.presented)]
-        if person.last_presented:
-            reasons.append(f"last presented {_when(person.last_presented, session)}")
+        reasons = [_times(person.presented_count)]
+        if person.last_presented_at:
+            reasons.append(f"last presented {_when(person.last_presented_at, session)}")
         paper = next((p for p in wishes_of[person.pk] if p.pk not in used), None)
         if paper is not None:
             reasons.append("wants to read this paper")
