@@ -173,10 +173,16 @@ def render_digest(digest: Digest) -> Rendered:
 
 def _footer(recipient: User, kind: str) -> dict:
     preference = PREFERENCE_FOR_KIND.get(kind)
+    profile_url = absolute(reverse("members:profile"))
     if preference is None:
-        return {"recipient": recipient, "because": "you are an organizer of the reading group"}
+        return {
+            "recipient": recipient,
+            "because": "you are an organizer of the reading group",
+            "profile_url": profile_url,
+        }
     return {
         "recipient": recipient,
+        "profile_url": profile_url,
         "because": f"you asked for {LABELS[preference]}",
         "unsubscribe_url": unsubscribe_url(recipient, preference),
         "unsubscribe_label": LABELS[preference],

@@ -93,6 +93,9 @@ def test_presenter_reminder_content(clock, thursday, member) -> None:
     assert "You confirmed this presentation." in email.body
     slot_url = f"{SITE}/sessions/{thursday.pk}/#slot-{slot.pk}"
     assert f"Slides: not attached yet. Attach a link or a PDF: {slot_url}" in email.body
+    assert "You get this email because you asked for reminders before you present." in email.body
+    assert f"Stop reminders before you present: {SITE}/notifications/unsubscribe/" in email.body
+    assert f"All your email preferences: {SITE}/profile/" in email.body
     html = email.alternatives[0][0]
     assert email.alternatives[0][1] == "text/html"
     assert f'href="{slot_url}"' in html
