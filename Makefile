@@ -1,7 +1,10 @@
 # Development entry points. Needs only Python 3.11 (with venv/ensurepip) and pip.
 #
 #   make run    create .venv, install, migrate, seed, create the demo login, serve on
-#               127.0.0.1:8000 (override with ADDRPORT=127.0.0.1:8001)
+#               127.0.0.1:8000 (override with ADDRPORT=127.0.0.1:8001) with a Celery worker
+#               and beat on the embedded broker under var/; Ctrl-C stops all three
+#   make worker a Celery worker alone (the embedded broker, or REDIS_URL if set)
+#   make beat   Celery beat alone (schedule file under var/)
 #   make test   create .venv, install with test extras, run pytest (PYTEST_ARGS passed through)
 #   make lint   ruff check .
 #   make clean  remove var/ (the dev database) and staticfiles/; keeps .venv
@@ -18,9 +21,10 @@ STAMP_RUN := $(VENV)/.installed-run
 STAMP_TEST := $(VENV)/.installed-test
 DEV_ENV := DEBUG=1
 ADDRPORT ?= 127.0.0.1:8000
+CELERY := $(VENV_PY) -m celery -A readinggroup
 
 .DEFAULT_GOAL := help
-.PHONY: help run test lint clean venv
+.PHONY: help run worker beat test lint clean venv
 
 help:
 	@sed -n 's/^#   /  /p' $(firstword $(MAKEFILE_LIST))
@@ -42,7 +46,19 @@ run: $(STAMP_RUN)
 	$(DEV_ENV) $(VENV_PY) manage.py migrate --noinput
 	$(DEV_ENV) $(VENV_PY) manage.py seed
 	$(DEV_ENV) $(VENV_PY) manage.py create_demo_organizer
-	$(DEV_ENV) $(VENV_PY) manage.py runserver $(ADDRPORT)
+	@# The worker and beat run in the background and stop when runserver does (Ctrl-C).
+	@export $(DEV_ENV); \
+	$(CELERY) worker --loglevel=INFO --concurrency=1 & worker=$$!; \
+	$(CELERY) beat --loglevel=INFO & beat=$$!; \
+	stop() { kill $$worker $$beat 2>/dev/null; wait $$worker $$beat; }; \
+	trap stop EXIT; trap 'exit 130' INT TERM; \
+	$(VENV_PY) manage.py runserver $(ADDRPORT)
+
+worker: $(STAMP_RUN)
+	$(DEV_ENV) $(CELERY) worker --loglevel=INFO
+
+beat: $(STAMP_RUN)
+	$(DEV_ENV) $(CELERY) beat --loglevel=INFO
 
 test: $(STAMP_TEST)
 	$(VENV_PY) -m pytest $(PYTEST_ARGS)
