@@ -61,7 +61,8 @@ def notification_log(request: HttpRequest) -> HttpResponse:
             rows = rows.filter(status=status)
     page = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
     counts = dict(
-        Notification.objects.values_list("status")
+        Notification.objects.order_by()
+        .values_list("status")
         .annotate(n=Count("pk"))
         .values_list("status", "n")
     )

@@ -284,3 +284,16 @@ def test_digest_preview_escapes_what_members_wrote(organizer_client, organizer, 
     assert "<script>alert" not in page
     assert "&lt;script&gt;alert" in page  # the plain-text part, shown as text
     assert "&amp;lt;script&amp;gt;alert" in page  # the HTML part, escaped twice in srcdoc
+
+
+def test_admin_lists_notifications_settings_and_outbox(client, member) -> None:
+    admin = UserFactory(username="root", is_staff=True, is_superuser=True)
+    client.force_login(admin)
+    notification(member, status=NotificationStatus.FAILED, sent_at=None, last_error="E")
+    GroupSettings.load()
+    OutboxMessage.objects.create(task_name="notifications.send", kwargs={"notification_id": 1})
+    for model in ("notification", "groupsettings", "outboxmessage"):
+        response = client.get(reverse(f"admin:readinggroup_{model}_changelist"))
+        assert response.status_code == 200
+    page = client.get(reverse("admin:readinggroup_notification_changelist")).content.decode()
+    assert "session:1:" in page or "Mira Member" in page
