@@ -6,6 +6,7 @@ import datetime as dt
 import json
 import socket
 import threading
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -119,6 +120,7 @@ class SMTPRecorder:
 
     rcpt_reply: str = ""
     data_reply: str = ""
+    delay: float = 0  # seconds to think before accepting DATA (for races)
     received: list = field(default_factory=list)
 
     async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
@@ -130,6 +132,7 @@ class SMTPRecorder:
     async def handle_DATA(self, server, session, envelope):
         if self.data_reply:
             return self.data_reply
+        time.sleep(self.delay)  # blocks the server's loop: real time, whatever the clock says
         self.received.append(envelope)
         return "250 Message accepted for delivery"
 
