@@ -297,3 +297,9 @@ def test_admin_lists_notifications_settings_and_outbox(client, member) -> None:
         assert response.status_code == 200
     page = client.get(reverse("admin:readinggroup_notification_changelist")).content.decode()
     assert "session:1:" in page or "Mira Member" in page
+
+
+def test_nav_links_to_the_log_for_organizers_only(organizer_client, member_client) -> None:
+    link = f'href="{LOG}"'
+    assert link in organizer_client.get(reverse("home")).content.decode()
+    assert link not in member_client.get(reverse("home")).content.decode()
