@@ -114,13 +114,38 @@ def test_setup_fails_when_debug_not_boolean(tmp_path, value):
 
 def test_check_deploy_passes_with_production_env(tmp_path):
     env = _env(
-        tmp_path, DEBUG="0", SECRET_KEY=_production_secret_key(), ALLOWED_HOSTS="example.org"
+        tmp_path,
+        DEBUG="0",
+        SECRET_KEY=_production_secret_key(),
+        ALLOWED_HOSTS="example.org",
+        READINGGROUP_SITE_URL="https://example.org",
     )
     result = _run(["manage.py", "check", "--deploy", "--fail-level", "WARNING"], env)
 
     assert result.returncode == 0, result.stdout + result.stderr
     # "(0 silenced)" or more: silencing a check is a visible, reviewed choice in settings.py.
     assert result.stdout.startswith("System check identified no issues ("), result.stdout
+
+
+def test_check_deploy_fails_without_site_url(tmp_path):
+    env = _env(
+        tmp_path, DEBUG="0", SECRET_KEY=_production_secret_key(), ALLOWED_HOSTS="example.org"
+    )
+    result = _run(["manage.py", "check", "--deploy"], env)
+
+    assert result.returncode == 1
+    assert "readinggroup.E001" in result.stderr
+    assert "READINGGROUP_SITE_URL is not set" in result.stderr
+
+
+def test_setup_fails_when_site_url_not_http(tmp_path):
+    env = _env(tmp_path, DEBUG="1", READINGGROUP_SITE_URL="reading.example.org")
+    result = _setup(env)
+
+    assert result.returncode == 1
+    assert _last_line(result.stderr).endswith(
+        "READINGGROUP_SITE_URL='reading.example.org' must start with https:// or http://"
+    )
 
 
 @pytest.mark.parametrize(
