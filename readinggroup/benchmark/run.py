@@ -147,13 +147,12 @@ def run_all(options: Options, argv: list[str], log: Log) -> tuple[dict, list, tu
                 }
                 log(f"\n=== {database}, {size} ===")
                 started_run = time.perf_counter()
-                done = subprocess.run(
+                returncode = _run_child_process(
                     [sys.executable, manage, "bench", "--child", json.dumps(spec)],
                     env=child_env(folder, url, var_dir),
-                    cwd=settings.BASE_DIR,
                 )
-                if done.returncode != 0 or not part.exists():
-                    message = f"{database} {size}: the run failed (exit {done.returncode})"
+                if returncode != 0 or not part.exists():
+                    message = f"{database} {size}: the run failed (exit {returncode})"
                     log(message)
                     skipped.append(message)
                     continue
@@ -202,6 +201,20 @@ def run_all(options: Options, argv: list[str], log: Log) -> tuple[dict, list, tu
     checks = evaluate(results)
     paths = report.write(results, checks, options.output or settings.BASE_DIR / "benchmarks")
     return results, checks, paths
+
+
+def _run_child_process(command: list[str], env: dict[str, str]) -> int:
+    """Run a child; if we are stopped meanwhile, stop it first so it stops its servers."""
+    child = subprocess.Popen(command, env=env, cwd=settings.BASE_DIR)
+    try:
+        return child.wait()
+    except BaseException:
+        child.terminate()
+        try:
+            child.wait(60)
+        except subprocess.TimeoutExpired:
+            child.kill()
+        raise
 
 
 # --- one database and size, in the child process ---------------------------------------------
@@ -274,6 +287,7 @@ def run_child(spec: dict, log: Log) -> None:
                     seconds=spec["duration"],
                 )
                 page.setdefault("load", []).append(result)
+                server.wait_idle()
                 log(
                     f"  {clients:>3} clients  {page['name']:<20} median {result['median_ms']:8.2f}"
                     f" ms  p95 {result['p95_ms']:8.2f} ms  {result['rps']:7.1f} req/s"

@@ -95,6 +95,22 @@ class Gunicorn:
         self.stop()
         raise RuntimeError(f"gunicorn did not answer /healthz within {timeout:.0f} s")
 
+    def wait_idle(self, timeout: float = 300) -> None:
+        """Until what a finished wrk run left queued has been served.
+
+        wrk closes its connections when its time is up, but requests already in the
+        listen queue are still accepted and served one by one; the next page must not
+        pay for them. /healthz, queued behind them, answers promptly only once they
+        are gone.
+        """
+        deadline = time.monotonic() + timeout
+        prompt = 0
+        while prompt < 2 and time.monotonic() < deadline:
+            started = time.perf_counter()
+            get(self.url + "/healthz", {})
+            prompt = prompt + 1 if time.perf_counter() - started < 0.05 else 0
+        time.sleep(0.5)
+
     def worker_pids(self) -> list[int]:
         path = Path(f"/proc/{self.process.pid}/task/{self.process.pid}/children")
         try:

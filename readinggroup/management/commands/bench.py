@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import signal
 import sys
 from pathlib import Path
 
@@ -23,6 +24,10 @@ def _names(allowed: set[str]):
         return names
 
     return parse
+
+
+def _exit_on_signal(signum: int, frame: object) -> None:
+    raise SystemExit(128 + signum)
 
 
 def _numbers(text: str) -> list[int]:
@@ -90,6 +95,8 @@ class Command(BaseCommand):
         parser.add_argument("--child", default=None, help=argparse.SUPPRESS)
 
     def handle(self, *args: object, **options: object) -> None:
+        # SIGTERM unwinds like Ctrl-C, so servers and the PostgreSQL cluster are stopped.
+        signal.signal(signal.SIGTERM, _exit_on_signal)
         if options["child"]:
             run_child(json.loads(options["child"]), self.stdout.write)
             return
