@@ -54,13 +54,16 @@ def sweep(*, batch_size: int = SWEEP_BATCH) -> int:
     them (SKIP LOCKED), on SQLite the IMMEDIATE transaction makes it wait. Stops at
     the first broker error, since the next message would fail the same way.
     """
-    due = Q(attempts__gt=0) | Q(created_at__lt=timezone.now() - SWEEP_GRACE)
+    due = OutboxMessage.objects.filter(
+        Q(attempts__gt=0) | Q(created_at__lt=timezone.now() - SWEEP_GRACE),
+        enqueued_at__isnull=True,
+    )
+    if not due.exists():
+        return 0  # the usual case: no lock taken (on SQLite, no write lock)
     published = 0
     with transaction.atomic():
         messages = list(
-            OutboxMessage.objects.filter(due, enqueued_at__isnull=True)
-            .order_by("created_at", "pk")
-            .select_for_update(skip_locked=True)[:batch_size]
+            due.order_by("created_at", "pk").select_for_update(skip_locked=True)[:batch_size]
         )
         for message in messages:
             if not publish(message):

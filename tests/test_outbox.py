@@ -196,6 +196,13 @@ def test_sweep_skips_enqueued_messages(broker):
     assert queued_messages(broker) == []
 
 
+def test_sweep_with_nothing_due_runs_one_query(broker, django_assert_num_queries):
+    OutboxMessage.objects.create(task_name="notifications.send")  # fresh, not yet due
+
+    with django_assert_num_queries(1):
+        assert outbox.sweep() == 0
+
+
 def test_sweep_publishes_one_batch(broker):
     for n in range(3):
         refused("notifications.send", ago=dt.timedelta(minutes=3 - n), notification_id=n)
