@@ -153,7 +153,8 @@ class NoteBodies:
 
 
 def method_name(rng: random.Random) -> str:
-    return rng.choice(words.METHOD_PREFIXES) + rng.choice(words.METHOD_SUFFIXES)
+    middle = rng.choice(words.METHOD_MIDDLES)
+    return rng.choice(words.METHOD_PREFIXES) + middle + rng.choice(words.METHOD_SUFFIXES)
 
 
 def person(rng: random.Random) -> tuple[str, str]:
@@ -168,12 +169,15 @@ def author_list(rng: random.Random) -> str:
 def paper_title(rng: random.Random) -> tuple[str, str]:
     """A title and, when it starts with one, its short name ("PagedKV: …")."""
     method = method_name(rng)
+    term, term2 = rng.sample(words.TERMS, 2)
     title = rng.choice(words.TITLE_PATTERNS).format(
         m=method,
         adj=rng.choice(words.TITLE_ADJECTIVES),
         noun=rng.choice(words.TITLE_NOUNS),
         task=rng.choice(words.TITLE_TASKS),
-        term=rng.choice(words.TERMS).title(),
+        term=term.title(),
+        term2=term2.title(),
+        scale=rng.choice(words.SCALES),
     )
     return title, (method if title.startswith(method + ":") else "")
 

@@ -43,6 +43,12 @@ METHOD_SUFFIXES = [
     "Stream", "Opt", "Ray", "Gate", "Fuse",
 ]  # fmt: skip
 
+# Between prefix and suffix, so system names rarely repeat (25 x 24 x 15 of them).
+METHOD_MIDDLES = [
+    "", "a", "o", "ix", "er", "on", "ar", "el", "um", "ex", "is", "al", "or", "en", "ic",
+    "us", "an", "it", "ol", "ir", "ev", "am", "ur", "ot",
+]  # fmt: skip
+
 TITLE_ADJECTIVES = [
     "Efficient", "Scalable", "Fast", "Adaptive", "Practical", "Robust", "Elastic",
     "Fine-Grained", "Memory-Efficient", "Cost-Effective", "Low-Latency", "High-Throughput",
@@ -59,15 +65,22 @@ TITLE_TASKS = [
     "Long-Context Inference", "Federated Learning", "Vector Databases",
     "Multi-Tenant GPU Clusters", "Edge Devices", "Stream Processing", "Serverless Functions",
 ]  # fmt: skip
+# Two technical terms in most titles: real titles share a few words, rarely most of them.
 TITLE_PATTERNS = [
-    "{m}: {adj} {noun} for {task}",
-    "{adj} {noun} for {task}",
-    "Towards {adj} {task} via {term}",
-    "{m}: Rethinking {term} for {task}",
-    "Understanding {term} in {task}",
+    "{m}: {adj} {noun} for {task} with {term} and {term2}",
+    "{adj} {noun} of {term} for {task} under {term2}",
+    "Towards {adj} {task} via {term} and {term2}",
+    "{m}: Rethinking {term} for {term2} in {task}",
+    "Understanding {term} and {term2} in {task}",
     "{m}: {adj} {task} with {term}",
-    "On the Limits of {term} for {task}",
+    "On the Limits of {term} for {task} at {scale}",
+    "{m}: {noun} Meets {term} for {adj} {task}",
+    "When {term} Meets {term2}: {adj} {noun} at {scale}",
 ]
+SCALES = [
+    "Scale", "Datacenter Scale", "the Edge", "Rack Scale", "Planet Scale", "Low Cost",
+    "Production Scale", "Exascale", "Trillion-Parameter Scale",
+]  # fmt: skip
 
 # Technical terms: what notes talk about, and what members search for.
 TERMS = (
