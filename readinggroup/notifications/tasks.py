@@ -1,6 +1,7 @@
 """Celery tasks: thin wrappers that look things up and call the domain functions.
 
-``notifications.tick`` is scheduled every few minutes (see readinggroup/celery.py);
+``notifications.tick`` is scheduled every few minutes (``CELERY_BEAT_SCHEDULE`` in
+readinggroup/settings.py);
 ``notifications.send`` is enqueued through the outbox for each claimed Notification.
 """
 
