@@ -7,7 +7,7 @@ import json
 import socket
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from zoneinfo import ZoneInfo
@@ -16,6 +16,7 @@ import pytest
 import time_machine
 from aiosmtpd.controller import Controller
 from django.core import mail
+from django.db import connection
 
 from readinggroup import scheduling
 from readinggroup.models import GroupSettings, OutboxMessage, Session, User
@@ -122,6 +123,10 @@ class SMTPRecorder:
     data_reply: str = ""
     delay: float = 0  # seconds to think before accepting DATA (for races)
     received: list = field(default_factory=list)
+    # Called while the client waits for the answer to DATA, in a thread of its own (so
+    # with a database connection of its own); what it returns or raises is kept.
+    during_data: Callable[[], object] | None = None
+    during_data_results: list = field(default_factory=list)
 
     async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
         if self.rcpt_reply:
@@ -130,11 +135,31 @@ class SMTPRecorder:
         return "250 OK"
 
     async def handle_DATA(self, server, session, envelope):
+        if self.during_data is not None:
+            self.during_data_results.append(in_own_thread(self.during_data))
         if self.data_reply:
             return self.data_reply
         time.sleep(self.delay)  # blocks the server's loop: real time, whatever the clock says
         self.received.append(envelope)
         return "250 Message accepted for delivery"
+
+
+def in_own_thread(action: Callable[[], object]) -> object:
+    """Run ``action`` in a new thread (a new database connection) and wait for it."""
+    outcome: list = []
+
+    def run() -> None:
+        try:
+            outcome.append(action())
+        except Exception as exc:
+            outcome.append(exc)
+        finally:
+            connection.close()
+
+    thread = threading.Thread(target=run)
+    thread.start()
+    thread.join()
+    return outcome[0]
 
 
 @dataclass
