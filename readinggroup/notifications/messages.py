@@ -231,19 +231,27 @@ def build_email(notification: Notification, *, now: dt.datetime) -> EmailMultiAl
 # --- The chat's short form -----------------------------------------------------------
 
 
+def chat_escape(text: object) -> str:
+    """Slack's escaping for message text: ``&``, ``<`` and ``>`` become entities.
+
+    Every string a member typed (names, titles, places) goes through this, so that
+    ``<!channel>`` cannot ping everyone and ``<https://evil|Session page>`` cannot
+    show a disguised link. Mattermost and other Slack-compatible hooks read the same.
+    """
+    return str(text).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
 def _slot_line(slot: Slot) -> str:
-    who = slot.presenter.name if slot.presenter_id else "open slot"
-    what = str(slot.paper) if slot.paper_id else "paper to be chosen"
-    return (
-        f"{slot.position}. {who}: {what}"
-        if slot.presenter_id or slot.paper_id
-        else (f"{slot.position}. Open slot")
-    )
+    if not (slot.presenter_id or slot.paper_id):
+        return f"{slot.position}. Open slot"
+    who = chat_escape(slot.presenter.name) if slot.presenter_id else "open slot"
+    what = chat_escape(slot.paper) if slot.paper_id else "paper to be chosen"
+    return f"{slot.position}. {who}: {what}"
 
 
 def session_webhook_text(session: Session) -> str:
-    name = session.title or "Reading group"
-    where = " · ".join(part for part in (session.place, session.video_url) if part)
+    name = chat_escape(session.title or "Reading group")
+    where = " · ".join(chat_escape(part) for part in (session.place, session.video_url) if part)
     lines = [f"*{name}*, {when(session)}" + (f" ({where})" if where else "")]
     lines += [_slot_line(slot) for slot in session.slots.all()]
     lines.append(absolute(session.get_absolute_url()))
@@ -257,7 +265,8 @@ def digest_webhook_text(shared: DigestShared) -> str:
         for session in shared.sessions:
             papers = sum(1 for s in session.slots.all() if s.paper_id)
             count = f"{papers} paper" + ("s" if papers != 1 else "")
-            lines.append(f"• {when(session)}: {session.title or 'session'} ({count})")
+            title = chat_escape(session.title or "session")
+            lines.append(f"• {when(session)}: {title} ({count})")
     else:
         lines.append("No session in the next two weeks.")
     if shared.open_slots:
@@ -267,7 +276,7 @@ def digest_webhook_text(shared: DigestShared) -> str:
             + absolute(reverse("session_list"))
         )
     if shared.wanted:
-        lines.append("Most wanted: " + "; ".join(str(p) for p in shared.wanted))
+        lines.append("Most wanted: " + "; ".join(chat_escape(p) for p in shared.wanted))
     return "\n".join(lines)
 
 

@@ -118,7 +118,8 @@ def webhook_test(request: HttpRequest) -> HttpResponse:
         messages.error(request, "Save a webhook URL first.")
     else:
         try:
-            delivery.post_webhook(url, f"Test message from readinggroup, sent by {request.user}.")
+            sender = content.chat_escape(request.user.name)
+            delivery.post_webhook(url, f"Test message from readinggroup, sent by {sender}.")
         except delivery.DeliveryError as exc:
             messages.error(request, f"The test message failed: {exc}")
         else:

@@ -204,6 +204,7 @@ def no_smtp_server(settings) -> int:
 class Webhook:
     url: str
     status: int = 200
+    location: str = ""  # sent as the Location header (for redirects)
     posts: list = field(default_factory=list)
 
 
@@ -218,6 +219,8 @@ def webhook_server() -> Iterator[Webhook]:
                 {"content_type": self.headers["Content-Type"], "json": json.loads(body)}
             )
             self.send_response(hook.status)
+            if hook.location:
+                self.send_header("Location", hook.location)
             self.end_headers()
             self.wfile.write(b"ok" if hook.status < 400 else b"error")
 

@@ -167,6 +167,24 @@ def test_settings_form_saves(organizer_client) -> None:
     assert row.webhook_url == "https://hooks.example.org/T000/B000"
 
 
+@pytest.mark.parametrize(
+    "url", ["ftp://files.example.org/hook", "ftps://files.example.org/hook", "file:///etc/passwd"]
+)
+def test_settings_form_refuses_webhook_url_that_is_not_http(organizer_client, url) -> None:
+    data = {"reminder_days": 3, "reminder_hour": 9, "digest_weekday": 0, "digest_hour": 8}
+    response = organizer_client.post(SETTINGS, {**data, "webhook_url": url})
+    assert "Enter a web address starting with https:// (or http://)." in (response.content.decode())
+    assert GroupSettings.load().webhook_url == ""
+
+
+def test_settings_form_accepts_http_webhook_on_the_lan(organizer_client) -> None:
+    data = {"reminder_days": 3, "reminder_hour": 9, "digest_weekday": 0, "digest_hour": 8}
+    url = "http://192.168.1.20:8065/hooks/abc"  # a self-hosted Mattermost
+    response = organizer_client.post(SETTINGS, {**data, "webhook_url": url}, follow=True)
+    assert "Notification settings saved." in response.content.decode()
+    assert GroupSettings.load().webhook_url == url
+
+
 def test_settings_form_refuses_out_of_range_values(organizer_client) -> None:
     data = {"reminder_days": 30, "reminder_hour": 24, "digest_weekday": 9, "digest_hour": 8}
     response = organizer_client.post(SETTINGS, data)

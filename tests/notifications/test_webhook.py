@@ -6,8 +6,10 @@ from __future__ import annotations
 import pytest
 from django.core import mail
 
-from readinggroup.models import Channel, Notification, NotificationKind
+from papers.models import Paper
+from readinggroup.models import Channel, Notification, NotificationKind, Session, WantToRead
 from readinggroup.notifications import claiming, delivery
+from tests.factories import PaperFactory
 
 from .conftest import SITE, free_port, london, make_session, present, run_outbox
 
@@ -70,6 +72,67 @@ def test_digest_summary_posted_to_webhook(clock, thursday, webhook_server) -> No
         "• Thu 12 Mar, 16:00: Systems (1 paper)\n"
         f"1 open slot to claim: {SITE}/sessions/"
     ]
+
+
+def test_session_reminder_escapes_what_members_typed(thursday, member, webhook_server) -> None:
+    member.display_name = "<!channel>"
+    member.save()
+    Session.objects.filter(pk=thursday.pk).update(
+        title="Evil <https://evil|x> & co", place="Room <3>"
+    )
+    Paper.objects.filter(slots__session=thursday).update(title="<!here> <https://evil|Paper>")
+    claiming.tick(now=REMINDER_TIME)
+    run_outbox()
+    assert webhook_server.posts[0]["json"]["text"] == (
+        "*Evil &lt;https://evil|x&gt; &amp; co*, Thu 12 Mar, 16:00 "
+        "(Room &lt;3&gt; · https://meet.example.org/rg)\n"
+        "1. &lt;!channel&gt;: &lt;!here&gt; &lt;https://evil|Paper&gt;\n"
+        "2. Open slot\n"
+        f"{SITE}/sessions/{thursday.pk}/"
+    )
+
+
+def test_digest_summary_escapes_titles(clock, thursday, organizer, webhook_server) -> None:
+    Session.objects.filter(pk=thursday.pk).update(title="<!channel> & <https://evil|x>")
+    wanted = PaperFactory(title="Read <https://evil|this>")
+    WantToRead.objects.create(user=organizer, paper=wanted)
+    monday = clock.to(london(2026, 3, 9, 8, 0))
+    claiming.tick(now=monday)
+    run_outbox()
+    [text] = [p["json"]["text"] for p in webhook_server.posts if "This week" in p["json"]["text"]]
+    assert text == (
+        "*This week in the reading group* (week of 9 March)\n"
+        "Coming up:\n"
+        "• Thu 12 Mar, 16:00: &lt;!channel&gt; &amp; &lt;https://evil|x&gt; (1 paper)\n"
+        f"1 open slot to claim: {SITE}/sessions/\n"
+        "Most wanted: Read &lt;https://evil|this&gt;"
+    )
+
+
+def test_webhook_url_that_is_not_http_is_refused_at_send_time(thursday, group) -> None:
+    # Saved around the form (the admin, a shell): nothing is fetched, the row fails.
+    group.webhook_url = "ftp://files.example.org/hook"
+    group.save()
+    claiming.tick(now=REMINDER_TIME)
+    run_outbox()
+    row = webhook_row()
+    assert (row.status, row.last_error) == (
+        "failed",
+        "The webhook URL must start with http:// or https:// (not ftp:).",
+    )
+
+
+def test_webhook_redirect_is_not_followed(thursday, webhook_server) -> None:
+    webhook_server.status = 302
+    webhook_server.location = "ftp://files.example.org/hook"
+    claiming.tick(now=REMINDER_TIME)
+    run_outbox()
+    row = webhook_row()
+    assert (row.status, row.last_error) == (
+        "failed",
+        "Webhook answered 302 Found (redirects are not followed: save the address it points to)",
+    )
+    assert len(webhook_server.posts) == 1
 
 
 def test_webhook_500_is_retried_then_sent(thursday, webhook_server) -> None:
