@@ -21,6 +21,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django.views.decorators.vary import vary_on_headers
 from django_htmx.http import HttpResponseClientRedirect
 
 from readinggroup import access, outbox
@@ -48,6 +49,7 @@ def _to(request: HttpRequest, url: str) -> HttpResponse:
 
 @require_GET
 @login_required
+@vary_on_headers("HX-Request")  # the results fragment for htmx, the whole page otherwise
 def notification_log(request: HttpRequest) -> HttpResponse:
     access.require_organizer(request)
     form = LogFilterForm(request.GET)
@@ -132,6 +134,7 @@ def webhook_test(request: HttpRequest) -> HttpResponse:
 
 @require_GET
 @login_required
+@vary_on_headers("HX-Request")  # the preview fragment for htmx, the whole page otherwise
 def digest_preview(request: HttpRequest) -> HttpResponse:
     access.require_organizer(request)
     members = list(User.objects.filter(is_active=True).order_by("username"))

@@ -104,6 +104,13 @@ def test_log_htmx_answers_with_the_results_fragment(organizer_client, member) ->
     assert body.strip().startswith('<section id="results"')
     assert "<html" not in body
     assert response["HX-Push-Url"] == f"{LOG}?status=sent"
+    assert "HX-Request" in response["Vary"]
+
+
+def test_log_full_page_varies_on_hx_request(organizer_client) -> None:
+    response = organizer_client.get(LOG)
+    assert "<html" in response.content.decode()
+    assert "HX-Request" in response["Vary"]
 
 
 def test_log_is_paginated(organizer_client) -> None:
@@ -241,6 +248,10 @@ def test_digest_preview_htmx_fragment(organizer_client, member) -> None:
     body = response.content.decode()
     assert body.strip().startswith('<section id="preview"')
     assert "<html" not in body.split("srcdoc=")[0]
+    assert "HX-Request" in response["Vary"]
+    full = organizer_client.get(PREVIEW, {"member": member.pk})
+    assert full.content.decode().startswith("<!doctype html>")
+    assert "HX-Request" in full["Vary"]
 
 
 @pytest.mark.parametrize("size", [2, 25])
@@ -310,11 +321,17 @@ def test_admin_lists_notifications_settings_and_outbox(client, member) -> None:
     notification(member, status=NotificationStatus.FAILED, sent_at=None, last_error="E")
     GroupSettings.load()
     OutboxMessage.objects.create(task_name="notifications.send", kwargs={"notification_id": 1})
-    for model in ("notification", "groupsettings", "outboxmessage"):
-        response = client.get(reverse(f"admin:readinggroup_{model}_changelist"))
-        assert response.status_code == 200
-    page = client.get(reverse("admin:readinggroup_notification_changelist")).content.decode()
-    assert "session:1:" in page or "Mira Member" in page
+    pages = {
+        model: client.get(reverse(f"admin:readinggroup_{model}_changelist")).content.decode()
+        for model in ("notification", "groupsettings", "outboxmessage")
+    }
+    row = pages["notification"].split("<tbody>")[1].split("</tbody>")[0]
+    assert f"Session reminder · session:1:{member.pk} → Mira Member (failed)" in row
+    assert '<td class="field-recipient nowrap">Mira Member</td>' in row
+    assert '<td class="field-kind">Session reminder</td>' in row
+    assert '<td class="field-status">Failed</td>' in row
+    assert ">Group settings</a>" in pages["groupsettings"]
+    assert "notifications.send" in pages["outboxmessage"]
 
 
 def test_nav_links_to_the_log_for_organizers_only(organizer_client, member_client) -> None:
