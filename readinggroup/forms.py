@@ -116,6 +116,9 @@ class SlidesForm(forms.Form):
         widget=forms.FileInput(attrs={"accept": "application/pdf,.pdf"}),
     )
 
+    # Without it, saving the form keeps the current PDF (a new upload replaces it).
+    remove_file = forms.BooleanField(required=False, label="Remove the PDF")
+
     def clean_file(self) -> object:
         upload = self.cleaned_data.get("file")
         if upload:
@@ -124,9 +127,3 @@ class SlidesForm(forms.Form):
             except SlidesError as exc:
                 raise forms.ValidationError(str(exc)) from None
         return upload
-
-    def clean(self) -> dict:
-        data = super().clean()
-        if not self.errors and not data.get("url") and not data.get("file"):
-            raise forms.ValidationError("Give a link to your slides or choose a PDF to upload.")
-        return data

@@ -18,11 +18,33 @@ from django.utils import timezone
 from papers.models import Paper, Topic
 
 from .models import Series, Session, SessionStatus, Slot, Unavailability, User, WantToRead
-from .slides import delete_file_after_commit
+from .models.sessions import NO_SLIDES, claimable_condition
 
 
 class SchedulingError(Exception):
     """A scheduling action that cannot happen; the message says why, for the user."""
+
+
+def touch_sessions(*session_ids: int) -> None:
+    """Every change to who presents, scribes or what slides: the session's calendar
+    event changes too, so bump ``updated_at`` (its SEQUENCE) in the same transaction."""
+    Session.objects.filter(pk__in=session_ids).touch()
+
+
+def delete_file_after_commit(name: str) -> None:
+    """Delete a stored slides file once the change forgetting it has committed."""
+    if name:
+        storage = Slot._meta.get_field("slides_file").storage
+        transaction.on_commit(lambda: storage.delete(name))
+
+
+def _already_presents(slot: Slot, presenter: User) -> bool:
+    """Why an update failed: is ``presenter`` in another slot of this session already?"""
+    return (
+        Slot.objects.filter(session_id=slot.session_id, presenter=presenter)
+        .exclude(pk=slot.pk)
+        .exists()
+    )
 
 
 def archive_past_slots(now: dt.datetime | None = None) -> int:
@@ -198,25 +220,28 @@ def claim_slot(*, slot: Slot, user: User, paper: Paper) -> None:
                 assigned_at=now,
                 confirmed_at=now,
             )
+            if claimed == 1:
+                touch_sessions(slot.session_id)
     except IntegrityError:
+        if _already_presents(slot, user):
+            raise SchedulingError("You already present in this session.") from None
         raise SchedulingError(f"“{paper}” is already scheduled in an upcoming session.") from None
     if claimed != 1:
         raise SchedulingError(_why_not_claimed(slot.pk))
 
 
-# The slides belong to a presenter's talk: when the presenter leaves, so do they.
-NO_SLIDES = {"slides_url": "", "slides_file": ""}
-
-
-def _slides_file_of(slot: Slot) -> str:
-    return Slot.objects.filter(pk=slot.pk).values_list("slides_file", flat=True).first() or ""
+def _locked_slides_file(slot: Slot) -> str:
+    """The slot's stored file, read under the row lock: an upload cannot slip in between
+    this read and the update that forgets the file (it would be orphaned on disk)."""
+    files = Slot.objects.select_for_update().filter(pk=slot.pk).values_list("slides_file")
+    return next(iter(files), ("",))[0] or ""
 
 
 def release_slot(*, slot: Slot, user: User) -> None:
     """The presenter gives their slot back (organizers may release anyone's)."""
     _check_open_for_claims(slot.session)
     with transaction.atomic():
-        slides_file = _slides_file_of(slot)
+        slides_file = _locked_slides_file(slot)
         released = (
             Slot.objects.filter(pk=slot.pk, locked=False)
             .filter(**({} if user.is_organizer else {"presenter": user}))
@@ -232,6 +257,7 @@ def release_slot(*, slot: Slot, user: User) -> None:
         )
         if released == 1:
             delete_file_after_commit(slides_file)
+            touch_sessions(slot.session_id)
     if released != 1:
         raise SchedulingError("This slot is not yours to release (or it is locked).")
 
@@ -287,35 +313,35 @@ def assign_slot(
             if locked is not None:
                 current.locked = locked
             current.save()
+            touch_sessions(current.session_id)
     except IntegrityError:
+        if presenter is not None and _already_presents(slot, presenter):
+            raise SchedulingError(f"{presenter} already presents in this session.") from None
         raise SchedulingError(f"“{paper}” is already scheduled in an upcoming session.") from None
     return AssignResult(warnings)
 
 
 def claimable() -> Q:
-    """Slots a member could claim now: open, in a scheduled session still ahead."""
-    return Q(
-        presenter__isnull=True,
-        locked=False,
-        upcoming=True,
-        session__status=SessionStatus.SCHEDULED,
-        session__starts_at__gt=timezone.now(),
-    )
+    """Slots a member could claim now, as a condition (``Slot.objects.claimable()``)."""
+    return claimable_condition()
 
 
 def open_upcoming_slots() -> QuerySet[Slot]:
     """Claimable slots, soonest first."""
     return (
-        Slot.objects.filter(claimable())
+        Slot.objects.claimable()
         .select_related("session")
         .order_by("session__starts_at", "position")
     )
 
 
 def confirm_slot(*, slot: Slot, user: User) -> None:
-    confirmed = Slot.objects.filter(pk=slot.pk, presenter=user, confirmed_at=None).update(
-        confirmed_at=timezone.now()
-    )
+    with transaction.atomic():
+        confirmed = Slot.objects.filter(pk=slot.pk, presenter=user, confirmed_at=None).update(
+            confirmed_at=timezone.now()
+        )
+        if confirmed == 1:
+            touch_sessions(slot.session_id)
     if confirmed != 1:
         raise SchedulingError("There is no assignment of yours waiting for confirmation here.")
 
@@ -323,7 +349,7 @@ def confirm_slot(*, slot: Slot, user: User) -> None:
 def decline_slot(*, slot: Slot, user: User) -> None:
     """The presenter declines an assignment; the slot opens again."""
     with transaction.atomic():
-        slides_file = _slides_file_of(slot)
+        slides_file = _locked_slides_file(slot)
         declined = Slot.objects.filter(pk=slot.pk, presenter=user, confirmed_at=None).update(
             presenter=None,
             paper=None,
@@ -334,15 +360,64 @@ def decline_slot(*, slot: Slot, user: User) -> None:
         )
         if declined == 1:
             delete_file_after_commit(slides_file)
+            touch_sessions(slot.session_id)
     if declined != 1:
         raise SchedulingError("There is no assignment of yours waiting for an answer here.")
 
 
 def volunteer_scribe(*, session: Session, user: User) -> None:
     _check_open_for_claims(session)
-    taken = Session.objects.filter(pk=session.pk, scribe=None).update(scribe=user)
+    # One UPDATE: taking the role and bumping updated_at (auto_now) happen together.
+    taken = Session.objects.filter(pk=session.pk, scribe=None).update(
+        scribe=user, updated_at=timezone.now()
+    )
     if taken != 1:
         raise SchedulingError("Someone has already volunteered as scribe.")
+
+
+def free_slots_of(*, member: User, now: dt.datetime | None = None) -> int:
+    """A member leaves the group: their slots and scribe roles ahead open again.
+
+    Their papers become free and their slides go (the files once committed). Past
+    presentations stay as history. Returns how many slots were freed. Call it
+    inside the transaction that removes the member.
+    """
+    slots = Slot.objects.ahead(now).filter(presenter=member)
+    # Lock the slots (not their sessions) while reading the files they will forget.
+    locked = list(slots.select_for_update(of=("self",)).values_list("slides_file", "session_id"))
+    files, sessions = zip(*locked, strict=True) if locked else ((), ())
+    touched = set(sessions)
+    freed = slots.update(
+        presenter=None,
+        paper=None,
+        assigned_by=None,
+        assigned_at=None,
+        confirmed_at=None,
+        **NO_SLIDES,
+    )
+    scribing = Session.objects.ahead(now).filter(scribe=member)
+    touched |= set(scribing.values_list("pk", flat=True))
+    scribing.update(scribe=None)
+    touch_sessions(*touched)
+    for name in files:
+        delete_file_after_commit(name)
+    return freed
+
+
+def forget_presenter(*, user: User) -> None:
+    """Before an account is deleted: leave every slot as ``free_slots_of`` does.
+
+    The database then nulls ``presenter`` (SET_NULL); past slots keep their paper.
+    Deleting rather than removing a member loses who presented: the admin only.
+    """
+    free_slots_of(member=user)
+    slots = Slot.objects.filter(presenter=user)
+    locked = list(slots.select_for_update().values_list("slides_file", "session_id"))
+    files, sessions = zip(*locked, strict=True) if locked else ((), ())
+    touch_sessions(*sessions)
+    slots.update(assigned_by=None, assigned_at=None, confirmed_at=None, **NO_SLIDES)
+    for name in files:
+        delete_file_after_commit(name)
 
 
 def set_want(*, user: User, paper: Paper, wanted: bool) -> bool:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 
 from django.conf import settings
@@ -13,6 +14,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django.views.decorators.vary import vary_on_headers
 from django_htmx.http import HttpResponseClientRedirect
 
 from papers.access import paper_for_viewing
@@ -48,19 +50,49 @@ def session_list(request: HttpRequest) -> HttpResponse:
     )
 
 
+def _can_claim(session: Session) -> bool:
+    return not session.is_past and not session.is_cancelled
+
+
+def _slides_limit_mb() -> int:
+    return settings.READINGGROUP_MAX_SLIDES_BYTES // (1024 * 1024)
+
+
+def _members(request: HttpRequest) -> list[User]:
+    """Whom an organizer can assign; members never see the list."""
+    if not request.user.is_organizer:
+        return []
+    return list(User.objects.filter(is_active=True).order_by("username"))
+
+
 def _detail_context(request: HttpRequest, session: Session) -> dict:
     slots = list(session.slots.select_related("presenter", "paper", "assigned_by"))
-    context = {
+    return {
         "session": session,
         "slots": slots,
-        "can_claim": not session.is_past and not session.is_cancelled,
+        "can_claim": _can_claim(session),
         "picker": list(unscheduled_papers()[:PICKER_SIZE]),
-        "slides_limit_mb": settings.READINGGROUP_MAX_SLIDES_BYTES // (1024 * 1024),
+        "slides_limit_mb": _slides_limit_mb(),
+        "members": _members(request),
         **thread_context(request, session=session),
     }
-    if request.user.is_organizer:
-        context["members"] = list(User.objects.filter(is_active=True).order_by("username"))
-    return context
+
+
+def _slot_context(request: HttpRequest, slot_id: int) -> dict:
+    """What the ``slot`` fragment shows, and nothing else (no notes, no other slots)."""
+    slot = Slot.objects.select_related("session", "presenter", "paper", "assigned_by").get(
+        pk=slot_id
+    )
+    can_claim = _can_claim(slot.session)
+    # The paper picker serves the claim form (open slots) and the assign form (organizers).
+    needs_picker = can_claim and (slot.is_open or request.user.is_organizer)
+    return {
+        "slot": slot,
+        "can_claim": can_claim,
+        "picker": list(unscheduled_papers()[:PICKER_SIZE]) if needs_picker else [],
+        "slides_limit_mb": _slides_limit_mb(),
+        "members": _members(request) if can_claim else [],
+    }
 
 
 @require_GET
@@ -75,13 +107,8 @@ def _slot_response(
 ) -> HttpResponse:
     """After a slot action: the slot's fresh state for htmx, else back to the session page."""
     if request.htmx:
-        session = access.session_for_viewing(request, slot.session_id)
-        context = _detail_context(request, session)
-        context.update(
-            slot=Slot.objects.select_related("presenter", "paper", "assigned_by").get(pk=slot.pk),
-            slot_error=error,
-            slot_notice=notice,
-        )
+        context = _slot_context(request, slot.pk)
+        context.update(slot_error=error, slot_notice=notice)
         return render(request, "readinggroup/session_detail.html#slot", context)
     if error:
         messages.error(request, error)
@@ -191,6 +218,8 @@ def slot_slides(request: HttpRequest, pk: int) -> FileResponse:
         handle, content_type="application/pdf", filename=slides.download_name(slot)
     )
     response["X-Content-Type-Options"] = "nosniff"
+    # Shown inline, so a crafted PDF must not run script with our origin's rights.
+    response["Content-Security-Policy"] = "sandbox"
     response["Cache-Control"] = "private, max-age=0"
     return response
 
@@ -209,6 +238,7 @@ def slot_slides_set(request: HttpRequest, pk: int) -> HttpResponse:
             user=request.user,
             url=form.cleaned_data["url"],
             upload=form.cleaned_data["file"] or None,
+            remove_file=form.cleaned_data["remove_file"],
         )
     except slides.SlidesError as exc:
         return _slot_response(request, slot, error=str(exc))
@@ -231,6 +261,7 @@ def slot_slides_remove(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_GET
 @login_required
+@vary_on_headers("HX-Request")  # a fragment for htmx, the whole page otherwise
 def session_suggestions(request: HttpRequest, pk: int) -> HttpResponse:
     session = access.session_for_managing(request, pk)
     found = suggestions.suggest_presenters(session)
@@ -242,16 +273,19 @@ def session_suggestions(request: HttpRequest, pk: int) -> HttpResponse:
     return render(request, "readinggroup/session_detail.html", context)
 
 
+# ASCII digits only ("²".isdigit() is true, int("²") fails) and few enough of them to
+# fit a 64-bit key: anything else is forged and dropped, never a 500.
+_PICK = re.compile(r"([0-9]{1,18}):([0-9]{1,18}):([0-9]{1,18})?")
+
+
 def _picks(request: HttpRequest) -> list[tuple[int, int, int | None]]:
     """``pick`` fields are "slot:presenter:paper" (paper may be empty); bad ones are dropped."""
     picks = []
     for raw in request.POST.getlist("pick"):
-        parts = raw.split(":")
-        if len(parts) != 3 or not (parts[0].isdigit() and parts[1].isdigit()):
-            continue
-        if parts[2] and not parts[2].isdigit():
-            continue
-        picks.append((int(parts[0]), int(parts[1]), int(parts[2]) if parts[2] else None))
+        match = _PICK.fullmatch(raw)
+        if match:
+            slot, presenter, paper = match.groups()
+            picks.append((int(slot), int(presenter), int(paper) if paper else None))
     return picks
 
 

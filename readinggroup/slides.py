@@ -19,6 +19,9 @@ from django.template.defaultfilters import filesizeformat
 from django.utils.text import get_valid_filename
 
 from .models import Slot, User
+from .scheduling import delete_file_after_commit, touch_sessions
+
+NOTHING_GIVEN = "Give a link to your slides or choose a PDF to upload."
 
 PDF_MAGIC = b"%PDF-"
 # Slot.slides_file is a FileField(max_length=100): "slides/2026/" + token + "/" + name.
@@ -60,55 +63,68 @@ def stored_name(original: str) -> str:
 
 def download_name(slot: Slot) -> str:
     """The file name a member's browser sees: the uploaded name, without the token."""
-    return posixpath.basename(slot.slides_file.name) if slot.slides_file else "slides.pdf"
-
-
-def delete_file_after_commit(name: str) -> None:
-    """Delete a stored slides file once the change forgetting it has committed."""
-    if name:
-        storage = Slot._meta.get_field("slides_file").storage
-        transaction.on_commit(lambda: storage.delete(name))
+    return slot.slides_name or "slides.pdf"
 
 
 def set_slides(
-    *, slot: Slot, user: User, url: str = "", upload: UploadedFile | None = None
+    *,
+    slot: Slot,
+    user: User,
+    url: str = "",
+    upload: UploadedFile | None = None,
+    remove_file: bool = False,
 ) -> Slot:
-    """Replace the slot's slides with this link and/or PDF (at least one)."""
-    if not url and upload is None:
-        raise SlidesError("Give a link to your slides or choose a PDF to upload.")
+    """Set the slot's link to ``url`` and its PDF to ``upload``; at least one must remain.
+
+    Without a new upload the current PDF stays, unless ``remove_file`` asks to drop it:
+    saving just a link must never lose the presenter's file.
+    """
     if upload is not None:
         check_pdf(upload)
     field = Slot._meta.get_field("slides_file")
-    new_name = ""
+    stored = ""  # the new upload, deleted again if the change does not happen
     if upload is not None:
         name = field.generate_filename(slot, stored_name(upload.name))
-        new_name = field.storage.save(name, upload, max_length=field.max_length)
+        stored = field.storage.save(name, upload, max_length=field.max_length)
     try:
         with transaction.atomic():
             current = Slot.objects.select_for_update().get(pk=slot.pk)
-            if not can_change_slides(user, current):
-                raise SlidesError("Only the presenter or an organizer can change these slides.")
+            _check_may_change(user, current)
             old_name = current.slides_file.name or ""
+            new_name = old_name if upload is None and not remove_file else stored
+            if not url and not new_name:
+                raise SlidesError(NOTHING_GIVEN)
             current.slides_url = url
             current.slides_file.name = new_name
             current.save(update_fields=["slides_url", "slides_file"])
-            delete_file_after_commit(old_name)
+            touch_sessions(current.session_id)
+            if old_name != new_name:
+                delete_file_after_commit(old_name)
     except Exception:
-        if new_name:
-            field.storage.delete(new_name)
+        if stored:
+            field.storage.delete(stored)
         raise
     return current
+
+
+def _check_may_change(user: User, current: Slot) -> None:
+    """On the locked row: the presenter may have left (or changed) since the page loaded."""
+    if not can_change_slides(user, current):
+        raise SlidesError("Only the presenter or an organizer can change these slides.")
+    if current.presenter_id is None:
+        raise SlidesError("Nobody presents in this slot: slides belong to a presenter's talk.")
 
 
 def remove_slides(*, slot: Slot, user: User) -> Slot:
     with transaction.atomic():
         current = Slot.objects.select_for_update().get(pk=slot.pk)
-        if not can_change_slides(user, current):
-            raise SlidesError("Only the presenter or an organizer can change these slides.")
         if not current.slides_url and not current.slides_file:
             raise SlidesError("This slot has no slides to remove.")
+        if not can_change_slides(user, current):
+            raise SlidesError("Only the presenter or an organizer can change these slides.")
         delete_file_after_commit(current.slides_file.name or "")
         current.slides_url = ""
         current.slides_file.name = ""
         current.save(update_fields=["slides_url", "slides_file"])
+        touch_sessions(current.session_id)
     return current

@@ -17,8 +17,7 @@ import datetime as dt
 from collections import defaultdict
 from dataclasses import dataclass, field
 
-from django.db.models import Count, Exists, OuterRef, QuerySet, Subquery
-from django.db.models.functions import Coalesce
+from django.db.models import Exists, OuterRef, QuerySet, Subquery
 from django.utils import timezone
 from django.utils.dateformat import format as date_format
 
@@ -93,18 +92,12 @@ def suggest_presenters(session: Session, *, now: dt.datetime | None = None) -> l
 
     # Their own unscheduled wishes, the most wanted by the group first.
     scheduled = Slot.objects.filter(paper=OuterRef("paper_id"), upcoming=True)
-    group_wants = (
-        WantToRead.objects.filter(paper=OuterRef("paper_id"))
-        .order_by()
-        .values("paper")
-        .annotate(n=Count("pk"))
-        .values("n")
-    )
+    interest = Paper.objects.with_interest().filter(pk=OuterRef("paper_id"))
     wishes = (
         _in_topic(WantToRead.objects.filter(user__in=people), session, "paper_id")
         .filter(~Exists(scheduled))
         .select_related("paper")
-        .annotate(group_wants=Coalesce(Subquery(group_wants), 0))
+        .annotate(group_wants=Subquery(interest.values("want_count")))
         .order_by("-group_wants", "created_at", "pk")
     )
     wishes_of: dict[int, list[Paper]] = defaultdict(list)
@@ -152,11 +145,8 @@ def accept_suggestions(
             outcome.skipped.append("A suggestion no longer matches this session; skipped.")
             continue
         label = f"Slot {slot.position}"
-        if session.slots.filter(presenter=presenter).exclude(pk=slot.pk).exists():
-            outcome.skipped.append(
-                f"{label} skipped: {presenter} already presents in this session."
-            )
-            continue
+        # "Already presents in this session" is the database's to say (a constraint),
+        # under the same lock as the assignment: assign_slot turns it into words.
         try:
             result = scheduling.assign_slot(
                 slot=slot, by=by, presenter=presenter, paper=paper, expect_open=True

@@ -6,22 +6,14 @@ import datetime as dt
 import html
 from dataclasses import dataclass
 
-from django.db.models import Count, Exists, OuterRef, Q, QuerySet
-from django.db.models.functions import TruncDate
+from django.db.models import Count, Exists, OuterRef, Subquery
+from django.db.models.functions import Coalesce, TruncDate
 from django.utils import timezone
 from django.utils.html import strip_tags
 
 from papers.models import Paper
 from readinggroup.ical.ics import for_calendar
-from readinggroup.models import (
-    Note,
-    Session,
-    SessionStatus,
-    Slot,
-    Unavailability,
-    User,
-    WantToRead,
-)
+from readinggroup.models import Note, Session, Slot, Unavailability, User, WantToRead
 from readinggroup.notes.access import visible_notes
 
 from . import stats
@@ -32,13 +24,9 @@ RECENT_NOTES = 5
 WAITING_SLOTS = 10
 
 
-def _ahead(now: dt.datetime) -> QuerySet[Session]:
-    return Session.objects.filter(starts_at__gte=now, status=SessionStatus.SCHEDULED)
-
-
 def next_session(now: dt.datetime) -> Session | None:
     """The next session that will take place, with its slots, presenters and papers."""
-    return for_calendar(_ahead(now).order_by("starts_at", "pk")).first()
+    return for_calendar(Session.objects.ahead(now).order_by("starts_at", "pk")).first()
 
 
 @dataclass(frozen=True)
@@ -54,14 +42,13 @@ class Duty:
 def my_duties(user: User, now: dt.datetime) -> list[Duty]:
     """Slots the member presents and sessions they write up, soonest first."""
     slots = (
-        Slot.objects.filter(
-            presenter=user, session__starts_at__gte=now, session__status=SessionStatus.SCHEDULED
-        )
+        Slot.objects.ahead(now)
+        .filter(presenter=user)
         .select_related("session", "paper")
         .order_by("session__starts_at", "position")
     )
     duties = [Duty(session=slot.session, slot=slot) for slot in slots]
-    duties += [Duty(session=s) for s in _ahead(now).filter(scribe=user)]
+    duties += [Duty(session=s) for s in Session.objects.ahead(now).filter(scribe=user)]
     return sorted(duties, key=lambda d: (d.session.starts_at, d.slot is None))
 
 
@@ -69,10 +56,17 @@ def claimable_sessions(user: User, now: dt.datetime) -> list[Session]:
     """Upcoming sessions with open slots, on days the member has not marked unavailable."""
     day = TruncDate("starts_at", tzinfo=timezone.get_current_timezone())
     away = Unavailability.objects.filter(user=user).values("date")
-    open_slot = Q(slots__presenter__isnull=True, slots__locked=False)
+    open_slots = (
+        Slot.objects.claimable(now)
+        .filter(session=OuterRef("pk"))
+        .order_by()
+        .values("session")
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
     return list(
-        _ahead(now)
-        .annotate(day=day, open_count=Count("slots", filter=open_slot))
+        Session.objects.ahead(now)
+        .annotate(day=day, open_count=Coalesce(Subquery(open_slots), 0))
         .filter(open_count__gt=0)
         .exclude(day__in=away)
         .order_by("starts_at", "pk")[:OPEN_SESSIONS]
@@ -81,17 +75,10 @@ def claimable_sessions(user: User, now: dt.datetime) -> list[Session]:
 
 def most_wanted(user: User, now: dt.datetime) -> list[Paper]:
     """Wanted papers the group has neither scheduled nor already discussed, most wanted first."""
-    in_a_slot = Slot.objects.filter(paper=OuterRef("pk")).filter(
-        Q(session__starts_at__gte=now, session__status=SessionStatus.SCHEDULED)
-        | Q(
-            session__starts_at__lt=now,
-            session__status=SessionStatus.SCHEDULED,
-            presenter__isnull=False,
-        )
-    )
+    in_a_slot = (Slot.objects.ahead(now) | Slot.objects.presented(now)).filter(paper=OuterRef("pk"))
     return list(
-        Paper.objects.annotate(
-            want_count=Count("wants"),
+        Paper.objects.with_interest()
+        .annotate(
             wanted_by_me=Exists(WantToRead.objects.filter(paper=OuterRef("pk"), user=user)),
         )
         .filter(want_count__gt=0)
@@ -116,12 +103,8 @@ def recent_notes(user: User) -> list[Note]:
 def waiting_for_confirmation(now: dt.datetime) -> list[Slot]:
     """For organizers: assignments in upcoming sessions their presenters have not confirmed."""
     return list(
-        Slot.objects.filter(
-            presenter__isnull=False,
-            confirmed_at__isnull=True,
-            session__starts_at__gte=now,
-            session__status=SessionStatus.SCHEDULED,
-        )
+        Slot.objects.ahead(now)
+        .filter(presenter__isnull=False, confirmed_at__isnull=True)
         .select_related("session", "presenter", "paper")
         .order_by("session__starts_at", "position")[:WAITING_SLOTS]
     )

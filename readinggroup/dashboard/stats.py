@@ -10,7 +10,7 @@ from django.db.models import Count, Q
 from django.utils import timezone
 
 from papers.models import Topic
-from readinggroup.models import SessionStatus, User
+from readinggroup.models import Slot, User
 
 from .charts import Bar, Chart
 
@@ -33,11 +33,7 @@ def _day(day: dt.date) -> str:
 def topic_coverage(now: dt.datetime | None = None) -> Chart:
     """Per topic: papers discussed (presented in a past session that was held) of papers listed."""
     now = now or timezone.now()
-    held = Q(
-        listings__paper__slots__presenter__isnull=False,
-        listings__paper__slots__session__starts_at__lt=now,
-        listings__paper__slots__session__status=SessionStatus.SCHEDULED,
-    )
+    held = Q(listings__paper__in=Slot.objects.presented(now).values("paper"))
     topics = list(
         Topic.objects.select_related("reading_list")
         .annotate(
@@ -78,11 +74,7 @@ def presentation_load(now: dt.datetime | None = None) -> Chart:
     today = timezone.localdate(now)
     start_day = months_before(today, TERM_MONTHS)
     start = dt.datetime.combine(start_day, dt.time.min, tzinfo=timezone.get_current_timezone())
-    in_term = Q(
-        slots__session__starts_at__gte=start,
-        slots__session__starts_at__lt=now,
-        slots__session__status=SessionStatus.SCHEDULED,
-    )
+    in_term = Q(slots__in=Slot.objects.presented(now).filter(session__starts_at__gte=start))
     members = User.objects.annotate(load=Count("slots", filter=in_term)).filter(
         Q(is_active=True) | Q(load__gt=0)
     )

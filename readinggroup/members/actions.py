@@ -13,15 +13,13 @@ import hashlib
 import secrets
 
 from django.db import IntegrityError, transaction
-from django.db.models import Q
 from django.utils import dateformat, timezone
 
-from readinggroup.models import Invite, Role, Session, SessionStatus, Slot, Unavailability, User
+from readinggroup.models import Invite, Role, Unavailability, User
+from readinggroup.scheduling import free_slots_of
 
 INVITE_DAYS = 7
 INVITE_MAX_DAYS = 30
-
-ORGANIZERS = Q(role=Role.ORGANIZER) | Q(is_superuser=True)
 
 
 class MemberError(Exception):
@@ -43,7 +41,8 @@ def _lock_organizers(by: User) -> set[int]:
     """Lock the active organizers' rows (in pk order, so lockers never deadlock)."""
     organizers = set(
         User.objects.select_for_update()
-        .filter(ORGANIZERS, is_active=True)
+        .organizers()
+        .filter(is_active=True)
         .order_by("pk")
         .values_list("pk", flat=True)
     )
@@ -78,23 +77,17 @@ def set_role(*, member: User, role: str, by: User) -> None:
 def remove_member(*, member: User, by: User, now: dt.datetime | None = None) -> int:
     """Deactivate ``member``; their history stays. Returns how many upcoming slots were freed.
 
-    Their upcoming slots open again (with their papers free) and they stop being
-    scribe of upcoming sessions, so nobody waits for a person who has left.
+    Their upcoming slots open again (with their papers free, their slides gone) and
+    they stop being scribe of upcoming sessions, so nobody waits for a person who
+    has left.
     """
-    now = now or timezone.now()
     with transaction.atomic():
         organizers = _lock_organizers(by)
         if member.pk in organizers:
             _refuse_last_organizer(member, by, organizers)
         if not User.objects.filter(pk=member.pk, is_active=True).update(is_active=False):
             raise MemberError(f"{member} has already been removed.")
-        ahead = Q(session__status=SessionStatus.SCHEDULED, session__starts_at__gte=now)
-        freed = Slot.objects.filter(ahead, presenter=member).update(
-            presenter=None, paper=None, assigned_by=None, assigned_at=None, confirmed_at=None
-        )
-        Session.objects.filter(
-            scribe=member, status=SessionStatus.SCHEDULED, starts_at__gte=now
-        ).update(scribe=None)
+        freed = free_slots_of(member=member, now=now)
     member.is_active = False
     return freed
 

@@ -1,7 +1,8 @@
 """Who presented what and when, and who has duties ahead: the fairness figures.
 
-A presentation counts when its member held a slot of a past session that was
-not cancelled. Duties are slots and scribe roles in upcoming scheduled sessions.
+A presentation counts when its member held a slot of a session that has started
+and was not cancelled (``Slot.objects.presented``). Duties are slots and scribe
+roles in the sessions ahead (``ahead``).
 Every function here runs a fixed number of queries, whatever the number of
 members, sessions and slots.
 """
@@ -15,25 +16,15 @@ from django.db.models import Count, F, IntegerField, OuterRef, Prefetch, QuerySe
 from django.db.models.functions import Coalesce, Lower
 from django.utils import timezone
 
-from readinggroup.models import Session, SessionStatus, Slot, User
-
-
-def _presented_slots(now: dt.datetime) -> QuerySet[Slot]:
-    return Slot.objects.filter(
-        presenter__isnull=False,
-        session__status=SessionStatus.SCHEDULED,
-        session__starts_at__lt=now,
-    )
+from readinggroup.models import Session, Slot, User
 
 
 def _duty_slots(now: dt.datetime) -> QuerySet[Slot]:
-    return Slot.objects.filter(
-        session__status=SessionStatus.SCHEDULED, session__starts_at__gte=now
-    ).select_related("session", "paper")
+    return Slot.objects.ahead(now).select_related("session", "paper")
 
 
 def _scribe_sessions(now: dt.datetime) -> QuerySet[Session]:
-    return Session.objects.scheduled().filter(starts_at__gte=now).order_by("starts_at")
+    return Session.objects.ahead(now).order_by("starts_at")
 
 
 def with_presentation_stats(
@@ -41,7 +32,7 @@ def with_presentation_stats(
 ) -> QuerySet[User]:
     """Annotate ``presented_count``, ``last_presented_at`` and ``last_slot_id``."""
     now = now or timezone.now()
-    past = _presented_slots(now).filter(presenter=OuterRef("pk"))
+    past = Slot.objects.presented(now).filter(presenter=OuterRef("pk"))
     count = past.order_by().values("presenter").annotate(n=Count("pk")).values("n")
     last = past.order_by("-session__starts_at", "-position")
     return users.annotate(
@@ -106,14 +97,16 @@ class History:
 def member_history(user: User, now: dt.datetime | None = None) -> History:
     """Two queries: the member's slots in scheduled sessions, their scribe roles ahead."""
     now = now or timezone.now()
+    presented = Slot.objects.presented(now).filter(presenter=user)
+    # One query for both: presented ones (started) and duties (ahead), told apart below.
     slots = (
-        Slot.objects.filter(presenter=user, session__status=SessionStatus.SCHEDULED)
+        (presented | Slot.objects.ahead(now).filter(presenter=user))
         .select_related("session", "paper")
         .order_by("session__starts_at", "position")
     )
     history = History(upcoming_scribing=list(_scribe_sessions(now).filter(scribe=user)))
     for slot in slots:
-        if slot.session.starts_at < now:
+        if slot.session.starts_at <= now:
             history.presented.insert(0, slot)
         else:
             history.upcoming_slots.append(slot)

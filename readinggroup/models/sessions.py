@@ -1,8 +1,13 @@
 from __future__ import annotations
 
+import datetime as dt
+import posixpath
+
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.db.models.signals import pre_delete
+from django.dispatch import receiver
 from django.urls import reverse
 from django.utils import timezone
 
@@ -28,7 +33,24 @@ class Series(models.Model):
         return self.title
 
 
+def _now(now: dt.datetime | None) -> dt.datetime:
+    return now or timezone.now()
+
+
+# One meaning each, used everywhere. A session "lies ahead" until the moment it
+# starts (then it has taken place: no more claims, its papers are free again), and
+# only while it is scheduled. A presentation counts once its session has started.
+
+
 class SessionQuerySet(models.QuerySet):
+    def ahead(self, now: dt.datetime | None = None) -> SessionQuerySet:
+        """Scheduled sessions that have not started yet."""
+        return self.filter(status=SessionStatus.SCHEDULED, starts_at__gt=_now(now))
+
+    def touch(self, now: dt.datetime | None = None) -> int:
+        """Mark these sessions changed (``update()`` skips ``auto_now``): calendars refresh."""
+        return self.update(updated_at=_now(now))
+
     def upcoming(self) -> SessionQuerySet:
         return self.filter(starts_at__gte=timezone.now()).order_by("starts_at")
 
@@ -101,9 +123,41 @@ class Session(models.Model):
         return self.starts_at < timezone.now()
 
 
+def claimable_condition(now: dt.datetime | None = None) -> Q:
+    """Slots a member could claim: open, in a scheduled session that has not started."""
+    return Q(
+        presenter__isnull=True,
+        locked=False,
+        upcoming=True,
+        session__status=SessionStatus.SCHEDULED,
+        session__starts_at__gt=_now(now),
+    )
+
+
 class SlotQuerySet(models.QuerySet):
     def open(self) -> SlotQuerySet:
         return self.filter(presenter__isnull=True, locked=False)
+
+    def ahead(self, now: dt.datetime | None = None) -> SlotQuerySet:
+        """Slots of the sessions ahead (see ``SessionQuerySet.ahead``)."""
+        return self.filter(
+            session__status=SessionStatus.SCHEDULED, session__starts_at__gt=_now(now)
+        )
+
+    def claimable(self, now: dt.datetime | None = None) -> SlotQuerySet:
+        return self.filter(claimable_condition(now))
+
+    def presented(self, before: dt.datetime | None = None) -> SlotQuerySet:
+        """Presentations given: a presenter in a scheduled session that has started."""
+        return self.filter(
+            presenter__isnull=False,
+            session__status=SessionStatus.SCHEDULED,
+            session__starts_at__lte=_now(before),
+        )
+
+
+# The slides belong to a presenter's talk: when the presenter leaves, so do they.
+NO_SLIDES = {"slides_url": "", "slides_file": ""}
 
 
 class Slot(models.Model):
@@ -150,6 +204,16 @@ class Slot(models.Model):
                 condition=Q(presenter__isnull=False) | Q(confirmed_at__isnull=True),
                 name="slot_confirmed_needs_presenter",
             ),
+            # Slides are a presenter's: a slot nobody presents has none to inherit.
+            models.CheckConstraint(
+                condition=Q(presenter__isnull=False) | Q(slides_url="", slides_file=""),
+                name="slot_slides_need_presenter",
+            ),
+            models.UniqueConstraint(
+                fields=["session", "presenter"],
+                condition=Q(presenter__isnull=False),
+                name="slot_one_per_presenter_per_session",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -162,3 +226,21 @@ class Slot(models.Model):
     @property
     def is_confirmed(self) -> bool:
         return self.confirmed_at is not None
+
+    @property
+    def slides_name(self) -> str:
+        """The uploaded PDF's name as the presenter chose it, without the random folder."""
+        return posixpath.basename(self.slides_file.name) if self.slides_file else ""
+
+
+@receiver(pre_delete, sender=settings.AUTH_USER_MODEL)
+def _presenter_leaves_their_slots(sender: type, instance: models.Model, **kwargs: object) -> None:
+    """Deleting an account (the admin can) empties their slots the way removing a member does.
+
+    ``presenter`` is SET_NULL, and a slot without presenter may keep neither a
+    confirmation nor slides (see the constraints), so clear those first. Runs
+    inside the deletion's transaction, before Django nulls the presenter.
+    """
+    from readinggroup import scheduling  # scheduling imports the models
+
+    scheduling.forget_presenter(user=instance)

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from django.contrib.auth.models import AbstractUser
+from django.contrib.auth.models import UserManager as DjangoUserManager
 from django.db import models
 
 
@@ -12,6 +13,16 @@ class Role(models.TextChoices):
 class DigestFrequency(models.TextChoices):
     WEEKLY = "weekly", "Weekly"
     NONE = "none", "Never"
+
+
+class UserQuerySet(models.QuerySet):
+    def organizers(self) -> UserQuerySet:
+        """Who runs the group: the organizer role, and superusers (always organizers)."""
+        return self.filter(models.Q(role=Role.ORGANIZER) | models.Q(is_superuser=True))
+
+
+class UserManager(DjangoUserManager.from_queryset(UserQuerySet)):
+    """Django's user manager (``create_user``...) with our named filters."""
 
 
 class User(AbstractUser):
@@ -39,6 +50,8 @@ class User(AbstractUser):
     calendar_token = models.CharField(
         max_length=64, null=True, blank=True, unique=True, editable=False
     )
+
+    objects = UserManager()
 
     class Meta:
         constraints = [
