@@ -13,11 +13,12 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from django.db.models import Prefetch, Q
+from django.db.models import Prefetch
 
 from papers.models import Paper
 from readinggroup.forms import unscheduled_papers
-from readinggroup.models import Note, Session, Slot, Unavailability, User
+from readinggroup.models import Note, Role, Session, Slot, Unavailability, User
+from readinggroup.notes.access import visible_notes
 
 from .due import digest_recipients, local_date, week_scope
 
@@ -120,11 +121,17 @@ def _since(member: User, now: dt.datetime) -> dt.datetime:
     return max(since, floor)
 
 
+# visible_notes for a member who wrote nothing: the notes every member may read. Never
+# saved; pk 0 matches no author, so neither the "own hidden note" nor the "reply under
+# my hidden note" exception applies. Organizers get the same list: no hidden notes by email.
+_ANY_MEMBER = User(pk=0, role=Role.MEMBER)
+
+
 def _visible_notes_since(since: dt.datetime, now: dt.datetime) -> list[Note]:
     """Notes every member may read (hidden ones and replies under them left out)."""
+    notes = Note.objects.filter(created_at__gt=since, created_at__lte=now)
     return list(
-        Note.objects.filter(created_at__gt=since, created_at__lte=now, hidden=False)
-        .filter(Q(parent__isnull=True) | Q(parent__hidden=False))
+        visible_notes(_ANY_MEMBER, notes)
         .select_related("author", "paper", "session")
         .order_by("-created_at", "-pk")
     )

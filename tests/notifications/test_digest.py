@@ -12,12 +12,14 @@ from django.test.utils import CaptureQueriesContext
 
 from readinggroup.models import (
     DigestFrequency,
+    Note,
     Notification,
     NotificationKind,
     Unavailability,
     User,
     WantToRead,
 )
+from readinggroup.notes.access import visible_notes
 from readinggroup.notes.actions import post_note
 from readinggroup.notifications import claiming
 from readinggroup.notifications.digest import build_weekly_digests
@@ -161,6 +163,28 @@ def _members(count: int) -> None:
     Unavailability.objects.bulk_create(
         Unavailability(user=user, date=dt.date(2026, 3, 12)) for user in users[::3]
     )
+
+
+def test_digest_notes_are_what_visible_notes_gives_a_member_who_wrote_none(
+    clock, week, organizer, member, other_member
+) -> None:
+    """One rule for hidden notes: the digest's notes are notes.access.visible_notes for a
+    plain member, and nobody (not even an organizer or the author) gets hidden ones."""
+    clock.to(london(2026, 3, 5, 12))
+    shown = post_note(author=other_member, body="Shown", session=week)
+    reply = post_note(author=organizer, body="Shown reply", parent=shown)
+    hidden = post_note(author=other_member, body="Hidden", session=week)
+    under_hidden = post_note(author=other_member, body="Own reply under hidden", parent=hidden)
+    hidden_reply = post_note(author=member, body="Hidden reply", parent=shown)
+    Note.objects.filter(pk__in=[hidden.pk, hidden_reply.pk]).update(hidden=True)
+    reader = UserFactory(username="reader")
+    expected = set(visible_notes(reader).values_list("pk", flat=True))
+    assert expected == {shown.pk, reply.pk}
+    clock.to(MONDAY_8)
+    digests = build_weekly_digests(now=MONDAY_8, members=[organizer, member, other_member])
+    for digest in digests:
+        assert {note.pk for note in digest.notes} == expected, digest.member
+    assert under_hidden.pk not in expected
 
 
 @pytest.mark.parametrize("members", [10, 1000])
