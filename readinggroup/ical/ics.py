@@ -116,10 +116,13 @@ def session_event(
 
 
 def sequence(session: Session) -> int:
-    """Grows whenever the session is edited, so calendar apps take the new version.
+    """Grows whenever the session changes, so calendar apps take the new version.
 
-    Seconds between creation and the last save; cancelling is a queryset update
-    that leaves ``updated_at`` alone, so it adds one of its own.
+    Seconds between creation and ``updated_at``. Editing, cancelling and every slot
+    change (claim, release, assign, confirm, decline, slides) and the scribe set
+    ``updated_at`` (scheduling.touch_sessions), so all of them raise it; a
+    cancellation adds one more so that even one within the same second as the last
+    change still shows.
     """
     edits = int((session.updated_at - session.created_at).total_seconds())
     return max(edits, 0) + (1 if session.is_cancelled else 0)

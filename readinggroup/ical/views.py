@@ -2,20 +2,28 @@
 
 from __future__ import annotations
 
+from django import forms
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_not_required, login_required
+from django.core.exceptions import ImproperlyConfigured
 from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_safe
 
 from readinggroup import access
+from readinggroup.notifications.links import absolute
 
 from . import ics, tokens
 
 CONTENT_TYPE = "text/calendar; charset=utf-8"
 MAX_ALARM_MINUTES = 7 * 24 * 60
 TEMPLATE = "readinggroup/ical/subscribe.html"
+
+
+class AlarmForm(forms.Form):
+    alarm = forms.IntegerField(required=False, min_value=0, max_value=MAX_ALARM_MINUTES)
 
 
 class BadAlarm(ValueError):
@@ -25,11 +33,20 @@ class BadAlarm(ValueError):
 def _alarm_minutes(request: HttpRequest) -> int | None:
     """``?alarm=30`` adds a reminder 30 minutes before each session."""
     raw = request.GET.get("alarm", "").strip()
-    if not raw:
-        return None
-    if not raw.isdigit() or int(raw) > MAX_ALARM_MINUTES:
+    # IntegerField takes only ASCII digits ("²".isdigit() is true, int("²") fails) and
+    # refuses absurd lengths before converting.
+    form = AlarmForm({"alarm": raw})
+    if len(raw) > 8 or not form.is_valid():
         raise BadAlarm(f"alarm must be a number of minutes from 0 to {MAX_ALARM_MINUTES}.")
-    return int(raw)
+    return form.cleaned_data["alarm"]
+
+
+def _base_url() -> str:
+    """The site's public address, never the request's Host header: event UIDs and links
+    must not change with the name a calendar app used to reach us. Without the setting
+    (which ``check --deploy`` demands) UIDs end in "@readinggroup" and events carry no
+    link, rather than trusting the Host header."""
+    return settings.READINGGROUP_SITE_URL
 
 
 def _calendar_response(request: HttpRequest, sessions, *, filename: str = "") -> HttpResponse:
@@ -37,9 +54,7 @@ def _calendar_response(request: HttpRequest, sessions, *, filename: str = "") ->
         alarm = _alarm_minutes(request)
     except BadAlarm as exc:
         return HttpResponseBadRequest(str(exc), content_type="text/plain; charset=utf-8")
-    body = ics.session_calendar(
-        sessions, alarm_minutes=alarm, base_url=request.build_absolute_uri("/")
-    )
+    body = ics.session_calendar(sessions, alarm_minutes=alarm, base_url=_base_url())
     response = HttpResponse(body, content_type=CONTENT_TYPE)
     # Private to one member and revocable: no shared cache may keep a copy.
     response["Cache-Control"] = "private, no-cache"
@@ -65,11 +80,18 @@ def session_ics(request: HttpRequest, pk: int) -> HttpResponse:
     return _calendar_response(request, [session], filename=f"session-{session.pk}.ics")
 
 
-def feed_urls(request: HttpRequest, token: str | None) -> dict[str, str]:
-    """The feed's absolute URL, and its webcal:// form that opens a calendar app."""
+def feed_urls(token: str | None) -> dict[str, str]:
+    """The feed's absolute URL, and its webcal:// form that opens a calendar app.
+
+    Built from READINGGROUP_SITE_URL like the links in emails; without it the page
+    explains why there is no link instead of showing one made from the Host header.
+    """
     if not token:
         return {}
-    url = request.build_absolute_uri(reverse("ical:feed", args=[token]))
+    try:
+        url = absolute(reverse("ical:feed", args=[token]))
+    except ImproperlyConfigured as exc:
+        return {"config_error": str(exc)}
     return {"feed_url": url, "webcal_url": "webcal://" + url.split("://", 1)[1]}
 
 
@@ -87,7 +109,7 @@ def subscribe(request: HttpRequest) -> HttpResponse:
         if not request.htmx:
             messages.success(request, notice)
             return redirect("ical:subscribe")
-        context = {"notice": notice, **feed_urls(request, user.calendar_token)}
+        context = {"notice": notice, **feed_urls(user.calendar_token)}
         return render(request, TEMPLATE + "#feed", context)
-    context = {"recent_days": ics.RECENT_DAYS, **feed_urls(request, user.calendar_token)}
+    context = {"recent_days": ics.RECENT_DAYS, **feed_urls(user.calendar_token)}
     return render(request, TEMPLATE, context)

@@ -10,6 +10,15 @@ from readinggroup import scheduling
 from readinggroup.models import Session, User
 from tests.factories import PaperFactory, UserFactory
 
+SITE = "https://reading.example.org"
+
+
+@pytest.fixture(autouse=True)
+def site_url(settings) -> str:
+    """The public address links and UIDs are made from (never the request's Host)."""
+    settings.READINGGROUP_SITE_URL = SITE
+    return SITE
+
 
 @pytest.fixture
 def upcoming_session(organizer: User, member: User) -> Session:

@@ -12,7 +12,7 @@ from django.utils import timezone
 from readinggroup import scheduling
 from readinggroup.ical import tokens
 from readinggroup.models import User
-from tests.ical.conftest import events, make_sessions, parse
+from tests.ical.conftest import SITE, events, make_sessions, parse
 
 pytestmark = pytest.mark.django_db
 
@@ -49,8 +49,8 @@ def test_feed_serves_recent_and_future_sessions_to_anyone_with_the_token(
     assert str(found["Called off"]["status"]) == "CANCELLED"
     week = found["Systems week"]
     assert week.decoded("dtstart") == upcoming_session.starts_at.astimezone(dt.UTC)
-    assert str(week["url"]) == f"http://testserver/sessions/{upcoming_session.pk}/"
-    assert str(week["uid"]) == f"session-{upcoming_session.pk}@testserver"
+    assert str(week["url"]) == f"{SITE}/sessions/{upcoming_session.pk}/"
+    assert str(week["uid"]) == f"session-{upcoming_session.pk}@reading.example.org"
     assert str(week["location"]) == "Room 4.12"
     description = str(week["description"])
     assert "Attention Is All You Need" in description
@@ -65,12 +65,48 @@ def test_feed_with_alarm_parameter_adds_reminders(client, member, upcoming_sessi
     assert alarm.decoded("trigger") == -dt.timedelta(minutes=30)
 
 
-@pytest.mark.parametrize("alarm", ["-5", "soon", "99999"])
-def test_feed_with_bad_alarm_parameter_says_why(client, member, alarm) -> None:
+@pytest.mark.parametrize(
+    "alarm", ["-5", "soon", "99999", "²", "99999999999999999999", "1" * 5000, "3.5", "10081"]
+)
+def test_feed_with_bad_alarm_parameter_says_why(client, member, upcoming_session, alarm) -> None:
     token = tokens.create_token(user=member)
     response = client.get(_feed(token), {"alarm": alarm})
     assert response.status_code == 400
+    assert response["Content-Type"] == "text/plain; charset=utf-8"
     assert response.content.decode() == "alarm must be a number of minutes from 0 to 10080."
+
+
+@pytest.mark.parametrize(("alarm", "minutes"), [("0", 0), (" 45 ", 45), ("10080", 10080)])
+def test_feed_alarm_limits_are_accepted(client, member, upcoming_session, alarm, minutes) -> None:
+    token = tokens.create_token(user=member)
+    response = client.get(_feed(token), {"alarm": alarm})
+    (reminder,) = events(response.content)["Systems week"].walk("VALARM")
+    assert reminder.decoded("trigger") == -dt.timedelta(minutes=minutes)
+
+
+def test_feed_uids_and_links_do_not_depend_on_the_host_used(
+    client, member, upcoming_session
+) -> None:
+    token = tokens.create_token(user=member)
+    seen = set()
+    for host in ("testserver", "localhost", "127.0.0.1"):
+        week = events(client.get(_feed(token), headers={"host": host}).content)["Systems week"]
+        seen.add((str(week["uid"]), str(week["url"])))
+    assert seen == {
+        (
+            f"session-{upcoming_session.pk}@reading.example.org",
+            f"{SITE}/sessions/{upcoming_session.pk}/",
+        )
+    }
+
+
+def test_feed_without_site_url_names_no_host(client, member, upcoming_session, settings) -> None:
+    settings.READINGGROUP_SITE_URL = ""
+    token = tokens.create_token(user=member)
+    week = events(client.get(_feed(token), headers={"host": "localhost"}).content)["Systems week"]
+    assert str(week["uid"]) == f"session-{upcoming_session.pk}@readinggroup"
+    assert "url" not in week
+    assert "localhost" not in str(week["description"])
 
 
 def test_feed_answers_head_and_refuses_post(client, member) -> None:
@@ -89,7 +125,10 @@ def test_feed_unknown_token_is_404(client, member, upcoming_session) -> None:
 def test_feed_of_deactivated_member_is_404(client, member, upcoming_session) -> None:
     token = tokens.create_token(user=member)
     User.objects.filter(pk=member.pk).update(is_active=False)
-    assert client.get(_feed(token)).status_code == 404
+    response = client.get(_feed(token))
+    assert response.status_code == 404
+    assert b"VCALENDAR" not in response.content
+    assert b"Systems week" not in response.content
 
 
 def test_feed_token_does_not_log_in_or_reveal_anything_else(
@@ -152,9 +191,28 @@ def test_subscribe_create_shows_https_and_webcal_links(member_client, member) ->
     page = response.content.decode()
     assert response.redirect_chain == [(reverse("ical:subscribe"), 302)]
     assert "Your calendar link is ready." in page
-    assert f'value="http://testserver/calendar/{token}.ics"' in page
-    assert f'value="webcal://testserver/calendar/{token}.ics"' in page
+    assert f'value="{SITE}/calendar/{token}.ics"' in page
+    assert f'value="webcal://reading.example.org/calendar/{token}.ics"' in page
     assert "Revoke this link and make a new one" in page
+
+
+def test_subscribe_page_links_do_not_depend_on_the_host_used(member_client, member) -> None:
+    token = tokens.create_token(user=member)
+    page = member_client.get(reverse("ical:subscribe"), headers={"host": "localhost"})
+    html = page.content.decode()
+    assert f'value="{SITE}/calendar/{token}.ics"' in html
+    assert "localhost" not in html
+
+
+def test_subscribe_page_without_site_url_explains_instead_of_guessing(
+    member_client, member, settings
+) -> None:
+    token = tokens.create_token(user=member)
+    settings.READINGGROUP_SITE_URL = ""
+    html = member_client.get(reverse("ical:subscribe")).content.decode()
+    assert "its public address is not configured" in html
+    assert "READINGGROUP_SITE_URL is not set" in html
+    assert token not in html
 
 
 def test_subscribe_create_twice_keeps_the_same_token(member_client, member) -> None:
@@ -203,7 +261,7 @@ def test_subscribe_htmx_post_answers_with_the_fragment(member_client, member) ->
     html = response.content.decode()
     assert "<html" not in html
     assert html.strip().startswith('<section class="card calendar-feed" id="calendar-feed">')
-    assert f"webcal://testserver/calendar/{member.calendar_token}.ics" in html
+    assert f"webcal://reading.example.org/calendar/{member.calendar_token}.ics" in html
     assert "Your calendar link is ready." in html
 
 
@@ -248,7 +306,18 @@ def test_session_ics_anonymous_goes_to_login(client, upcoming_session) -> None:
 
 
 def test_session_ics_unknown_session_is_404(member_client) -> None:
-    assert member_client.get(reverse("ical:session_ics", args=[999])).status_code == 404
+    response = member_client.get(reverse("ical:session_ics", args=[999]))
+    assert response.status_code == 404
+    assert b"VCALENDAR" not in response.content
+    assert "Content-Disposition" not in response
+
+
+def test_session_ics_uid_does_not_depend_on_the_host_used(member_client, upcoming_session) -> None:
+    url = reverse("ical:session_ics", args=[upcoming_session.pk])
+    response = member_client.get(url, headers={"host": "localhost"})
+    (event,) = parse(response.content).walk("VEVENT")
+    assert str(event["uid"]) == f"session-{upcoming_session.pk}@reading.example.org"
+    assert str(event["url"]) == f"{SITE}/sessions/{upcoming_session.pk}/"
 
 
 def test_session_ics_cancelled_session(member_client, upcoming_session) -> None:

@@ -11,6 +11,7 @@ from django.utils import timezone
 from readinggroup import scheduling
 from readinggroup.ical.ics import feed_sessions, for_calendar, session_calendar
 from readinggroup.models import Session
+from tests.factories import PaperFactory
 from tests.ical.conftest import events, parse
 
 pytestmark = pytest.mark.django_db
@@ -122,6 +123,21 @@ def test_sequence_increases_when_the_session_is_edited(upcoming_session) -> None
     assert int(before["sequence"]) == 0
     assert int(after["sequence"]) >= 7200
     assert str(after["location"]) == "Room 9"
+
+
+def test_claiming_a_slot_raises_the_sequence_and_last_modified(upcoming_session, other_member):
+    two_hours_ago = timezone.now().replace(microsecond=0) - dt.timedelta(hours=2)
+    Session.objects.filter(pk=upcoming_session.pk).update(
+        created_at=two_hours_ago, updated_at=two_hours_ago
+    )
+    before = events(session_calendar(for_calendar()))["Systems week"]
+    open_slot = upcoming_session.slots.get(position=2)
+    scheduling.claim_slot(slot=open_slot, user=other_member, paper=PaperFactory(title="Raft"))
+    after = events(session_calendar(for_calendar()))["Systems week"]
+    assert int(before["sequence"]) == 0
+    assert int(after["sequence"]) >= 7200
+    assert after.decoded("last-modified") > before.decoded("last-modified")
+    assert "2. Otto Other: Raft" in str(after["description"]).splitlines()
 
 
 def test_alarm_when_minutes_given(upcoming_session) -> None:
