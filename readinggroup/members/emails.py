@@ -9,18 +9,19 @@ from __future__ import annotations
 
 import logging
 import smtplib
+from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.contrib.auth.forms import PasswordResetForm
 from django.contrib.auth.tokens import default_token_generator
 from django.core.mail import EmailMultiAlternatives, send_mail
-from django.http import HttpRequest
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 
 from readinggroup.models import Invite, User
+from readinggroup.notifications.links import absolute, site_url
 
 logger = logging.getLogger(__name__)
 
@@ -40,11 +41,14 @@ def send_invite(*, invite: Invite, link: str, by: User) -> bool:
     return True
 
 
-def set_password_link(*, user: User, request: HttpRequest) -> str:
-    """The absolute link of Django's password-reset page for ``user`` (valid for a few days)."""
+def set_password_link(*, user: User) -> str:
+    """The absolute link of Django's password-reset page for ``user`` (valid for a few days).
+
+    Made from READINGGROUP_SITE_URL, never from the request's Host header, which a
+    visitor controls (raises ImproperlyConfigured when the setting is missing)."""
     uid = urlsafe_base64_encode(force_bytes(user.pk))
     token = default_token_generator.make_token(user)
-    return request.build_absolute_uri(reverse("password_reset_confirm", args=[uid, token]))
+    return absolute(reverse("password_reset_confirm", args=[uid, token]))
 
 
 class _SetPasswordEmail(PasswordResetForm):
@@ -74,14 +78,17 @@ class _SetPasswordEmail(PasswordResetForm):
         EmailMultiAlternatives(subject, body, from_email, [to_email]).send()
 
 
-def send_set_password(*, user: User, by: User, request: HttpRequest) -> bool:
+def send_set_password(*, user: User, by: User) -> bool:
     """Email ``user`` a link to choose their password. False if the mail could not be sent."""
     form = _SetPasswordEmail(user)
     form.is_valid()
+    # The link's scheme and host come from READINGGROUP_SITE_URL, as in every email,
+    # not from the Host header Django's form would otherwise read from the request.
+    site = urlsplit(site_url())
     try:
         form.save(
-            request=request,
-            use_https=request.is_secure(),
+            domain_override=site.netloc,
+            use_https=site.scheme == "https",
             subject_template_name="readinggroup/members/email/set_password_subject.txt",
             email_template_name="readinggroup/members/email/set_password.txt",
             extra_email_context={"by": by, "days": settings.PASSWORD_RESET_TIMEOUT // 86400},

@@ -10,6 +10,7 @@ from __future__ import annotations
 from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth.decorators import login_not_required, login_required
+from django.core.exceptions import ImproperlyConfigured
 from django.db.models import Max
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -20,6 +21,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from django_htmx.http import HttpResponseClientRedirect
 
 from readinggroup.models import Invite, Role, User
+from readinggroup.notifications.links import absolute, site_url
 
 from . import access, actions, emails, history
 from .forms import AccountForm, InviteForm, JoinForm, ProfileForm, RoleForm, UnavailableForm
@@ -36,6 +38,19 @@ def _to(request: HttpRequest, url: str) -> HttpResponse:
 
 def _pending_invites() -> list[Invite]:
     return list(Invite.objects.usable().select_related("created_by").order_by("expires_at"))
+
+
+def _site_url_missing() -> str:
+    """Why invite and set-password links cannot be made, or "" if they can.
+
+    Links come from READINGGROUP_SITE_URL like every emailed link, never from the
+    request's Host header (a visitor chooses it, and a poisoned link would carry
+    the secret token to their host)."""
+    try:
+        site_url()
+    except ImproperlyConfigured as exc:
+        return f"Links cannot be made yet: {exc}"
+    return ""
 
 
 def _remember_link(request: HttpRequest, shown_once: dict) -> None:
@@ -141,7 +156,9 @@ def password_link_send(request: HttpRequest, pk: int) -> HttpResponse:
         return _row_response(request, member, error=f"{member} has already chosen a password.")
     if not member.email:
         return _row_response(request, member, error=f"{member} has no email address.")
-    if emails.send_set_password(user=member, by=request.user, request=request):
+    if missing := _site_url_missing():
+        return _row_response(request, member, error=missing)
+    if emails.send_set_password(user=member, by=request.user):
         notice = f"We emailed {member.email} a new link to choose a password."
         return _row_response(request, member, notice=notice)
     messages.error(
@@ -151,7 +168,7 @@ def password_link_send(request: HttpRequest, pk: int) -> HttpResponse:
     )
     _remember_link(
         request,
-        {"link": emails.set_password_link(user=member, request=request), "what": "set-password"},
+        {"link": emails.set_password_link(user=member), "what": "set-password"},
     )
     return _to(request, reverse("members:member_list"))
 
@@ -182,6 +199,8 @@ def _invites_response(
 def invite_create(request: HttpRequest) -> HttpResponse:
     access.require_organizer(request)
     form = InviteForm(request.POST)
+    if form.is_valid() and (missing := _site_url_missing()):
+        form.add_error(None, missing)  # checked first: no invite whose link cannot be shown
     if not form.is_valid():
         if request.htmx:
             return _invites_response(request, form=form)
@@ -192,7 +211,7 @@ def invite_create(request: HttpRequest) -> HttpResponse:
     invite, token = actions.create_invite(
         by=request.user, role=data["role"], email=data["email"], days=data["days"]
     )
-    link = request.build_absolute_uri(reverse("members:join", args=[token]))
+    link = absolute(reverse("members:join", args=[token]))
     notice, error = "Invite created. Copy the link now: it is shown only once.", ""
     if invite.email:
         if emails.send_invite(invite=invite, link=link, by=request.user):
@@ -237,13 +256,15 @@ def invite_revoke(request: HttpRequest, pk: int) -> HttpResponse:
 def account_create(request: HttpRequest) -> HttpResponse:
     access.require_organizer(request)
     form = AccountForm(request.POST)
+    if form.is_valid() and (missing := _site_url_missing()):
+        form.add_error(None, missing)  # checked first: no account without its link
     if form.is_valid():
         try:
             user = actions.create_account(user=form.save(commit=False))
         except actions.MemberError as exc:
             form.add_error("username", str(exc))
         else:
-            if emails.send_set_password(user=user, by=request.user, request=request):
+            if emails.send_set_password(user=user, by=request.user):
                 messages.success(
                     request,
                     f"Account created for {user}. We emailed {user.email} a link "
@@ -255,7 +276,7 @@ def account_create(request: HttpRequest) -> HttpResponse:
                     f"Account created for {user}, but the email to {user.email} could not be "
                     "sent. Send them the link below yourself: it is shown only once.",
                 )
-                link = emails.set_password_link(user=user, request=request)
+                link = emails.set_password_link(user=user)
                 _remember_link(request, {"link": link, "what": "set-password"})
             return _to(request, f"{reverse('members:member_list')}#member-{user.pk}")
     if request.htmx:

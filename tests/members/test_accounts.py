@@ -25,8 +25,17 @@ DATA = {
 }
 
 
+SITE = "https://reading.example.org"
+
+
+@pytest.fixture(autouse=True)
+def site_url(settings) -> str:
+    settings.READINGGROUP_SITE_URL = SITE
+    return SITE
+
+
 def _reset_path(text: str) -> str:
-    match = re.search(r"https?://testserver(/accounts/reset/[^/\s]+/[^/\s]+/)", text)
+    match = re.search(r"https://reading\.example\.org(/accounts/reset/[^/\s]+/[^/\s]+/)", text)
     assert match, "no set-password link"
     return match.group(1)
 
@@ -98,6 +107,34 @@ def test_account_create_mail_failure_shows_link_once(organizer_client, failing_s
     assert "Choose a new password" in form_page.content.decode()
 
 
+def test_set_password_links_come_from_the_site_url_not_the_host_header(
+    organizer_client, failing_smtp_server
+) -> None:
+    # Emailed link: the SMTP server refuses, so the page shows it instead.
+    response = organizer_client.post(CREATE, DATA, headers={"host": "localhost"}, follow=True)
+    html = response.content.decode()
+    assert _reset_path(html).startswith("/accounts/reset/")
+    assert "localhost" not in html
+
+
+def test_set_password_email_link_comes_from_the_site_url(organizer_client) -> None:
+    organizer_client.post(CREATE, DATA, headers={"host": "localhost"})
+    [message] = mail.outbox
+    assert f"{SITE}/accounts/reset/" in message.body
+    assert "localhost" not in message.body
+
+
+def test_account_create_without_site_url_says_why_and_creates_nothing(
+    organizer_client, settings
+) -> None:
+    settings.READINGGROUP_SITE_URL = ""
+    response = organizer_client.post(CREATE, DATA, headers=HTMX)
+    html = response.content.decode()
+    assert "Links cannot be made yet: READINGGROUP_SITE_URL is not set" in html
+    assert not User.objects.filter(username="ada").exists()
+    assert mail.outbox == []
+
+
 @pytest.mark.parametrize("who", ["member", "other_member"])
 def test_account_create_forbidden_to_members(request, who: str) -> None:
     response = client_for(request.getfixturevalue(who)).post(CREATE, DATA)
@@ -141,6 +178,15 @@ def test_password_link_resend_with_htmx(organizer_client, pending) -> None:
     assert len(mail.outbox) == 1
     form_page = Client().get(_reset_path(mail.outbox[0].body), follow=True)
     assert "Choose a new password" in form_page.content.decode()
+
+
+def test_password_link_resend_without_site_url_says_why(organizer_client, pending, settings):
+    settings.READINGGROUP_SITE_URL = ""
+    response = organizer_client.post(_resend_url(pending), headers=HTMX)
+    html = response.content.decode()
+    assert html.strip().startswith(f'<tr id="member-{pending.pk}"')
+    assert "Links cannot be made yet: READINGGROUP_SITE_URL is not set" in html
+    assert mail.outbox == []
 
 
 def test_password_link_resend_refused_once_password_chosen(organizer_client, member) -> None:

@@ -24,16 +24,23 @@ pytestmark = pytest.mark.django_db
 LIST = reverse("members:member_list")
 CREATE = reverse("members:invite_create")
 PASSWORD = "a long and unusual passphrase"
+SITE = "https://reading.example.org"
+
+
+@pytest.fixture(autouse=True)
+def site_url(settings) -> str:
+    settings.READINGGROUP_SITE_URL = SITE
+    return SITE
 
 
 def _link_in(html: str) -> str:
-    match = re.search(r'value="(http://testserver/join/[^"/]+/)"', html)
+    match = re.search(r'value="(https://reading\.example\.org/join/[^"/]+/)"', html)
     assert match, "no invite link on the page"
     return match.group(1)
 
 
 def _path(link: str) -> str:
-    return link.removeprefix("http://testserver")
+    return link.removeprefix(SITE)
 
 
 def _join_data(**overrides: str) -> dict[str, str]:
@@ -91,6 +98,30 @@ def test_invite_create_htmx_shows_link_once_and_stores_only_hash(
     assert mail.outbox == []
     # the link is not shown again
     assert token not in organizer_client.get(LIST).content.decode()
+
+
+def test_invite_link_comes_from_the_site_url_not_the_host_header(organizer_client) -> None:
+    response = organizer_client.post(
+        CREATE,
+        {"role": Role.MEMBER, "days": 7, "email": "new@example.org"},
+        headers={**HTMX, "host": "localhost"},
+    )
+    html = response.content.decode()
+    link = _link_in(html)
+    assert "localhost" not in html
+    [message] = mail.outbox
+    assert link in message.body and "localhost" not in message.body
+
+
+def test_invite_create_without_site_url_says_why_and_creates_nothing(
+    organizer_client, settings
+) -> None:
+    settings.READINGGROUP_SITE_URL = ""
+    response = organizer_client.post(CREATE, {"role": Role.MEMBER, "days": 7}, headers=HTMX)
+    html = response.content.decode()
+    assert "Links cannot be made yet: READINGGROUP_SITE_URL is not set" in html
+    assert "/join/" not in html
+    assert not Invite.objects.exists()
 
 
 def test_invite_create_without_javascript_shows_link_after_redirect_once(

@@ -84,7 +84,8 @@ def test_member_manages_unavailable_dates_in_place(page: Page, live_server) -> N
     expect(dates).to_contain_text("None: you are available on every date.")
 
 
-def test_join_and_promote_work_without_javascript(browser: Browser, live_server) -> None:
+def test_join_and_promote_work_without_javascript(browser: Browser, live_server, settings) -> None:
+    settings.READINGGROUP_SITE_URL = live_server.url  # invite links are made from it
     OrganizerFactory(username="olga", display_name="Olga Organizer")
     page = browser.new_context(java_script_enabled=False).new_page()
     _log_in(page, live_server, "olga")
