@@ -112,7 +112,7 @@ def _check_may_change(user: User, current: Slot) -> None:
     if not can_change_slides(user, current):
         raise SlidesError("Only the presenter or an organizer can change these slides.")
     if current.presenter_id is None:
-        raise SlidesError("Nobody presents in this slot: slides belong to a presenter's talk.")
+        raise SlidesError("Nobody presents in this slot, so it cannot have slides.")
 
 
 def remove_slides(*, slot: Slot, user: User) -> Slot:

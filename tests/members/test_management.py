@@ -1,15 +1,20 @@
 from __future__ import annotations
 
+import datetime as dt
 import threading
+from pathlib import Path
 
 import pytest
-from django.db import connection
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import IntegrityError, connection, transaction
 from django.test import Client
 from django.urls import reverse
+from django.utils import timezone
 
+from readinggroup import scheduling, slides
 from readinggroup.members import actions
 from readinggroup.models import Role, Session, Slot, User
-from tests.factories import OrganizerFactory, UserFactory
+from tests.factories import OrganizerFactory, PaperFactory, UserFactory
 
 from .conftest import HTMX, client_for, make_session
 
@@ -182,6 +187,58 @@ def test_remove_frees_upcoming_slots_and_scribe_roles(organizer_client, member) 
     assert Session.objects.get(pk=ahead.pk).scribe is None
     assert Session.objects.get(pk=past.pk).scribe == member
     assert Slot.objects.get(session=past).presenter == member
+
+
+@pytest.fixture
+def media_root(settings, tmp_path) -> Path:
+    settings.MEDIA_ROOT = tmp_path / "media"
+    return settings.MEDIA_ROOT
+
+
+def test_remove_takes_their_slides_and_the_next_claimant_inherits_none(
+    organizer_client,
+    organizer,
+    member,
+    other_member,
+    media_root,
+    django_capture_on_commit_callbacks,
+) -> None:
+    session = scheduling.create_session(
+        by=organizer, starts_at=timezone.now() + dt.timedelta(days=7), slot_count=1
+    )
+    slot = session.slots.get()
+    scheduling.claim_slot(slot=slot, user=member, paper=PaperFactory())
+    upload = SimpleUploadedFile("Mira's talk.pdf", b"%PDF-1.4\n%%EOF\n", "application/pdf")
+    slides.set_slides(slot=slot, user=member, url="https://example.org/mira", upload=upload)
+    assert len([p for p in media_root.rglob("*") if p.is_file()]) == 1
+    Session.objects.filter(pk=session.pk).update(updated_at=timezone.now() - dt.timedelta(days=1))
+    before = Session.objects.get(pk=session.pk).updated_at
+
+    with django_capture_on_commit_callbacks(execute=True):
+        response = organizer_client.post(_remove_url(member), follow=True)
+
+    assert "Their 1 upcoming slot open again." in response.content.decode()
+    slot.refresh_from_db()
+    assert (slot.presenter, slot.slides_url, slot.slides_file.name) == (None, "", "")
+    assert [p for p in media_root.rglob("*") if p.is_file()] == []
+    assert Session.objects.get(pk=session.pk).updated_at > before  # calendars refresh
+    scheduling.claim_slot(slot=slot, user=other_member, paper=PaperFactory())
+    page = client_for(other_member).get(session.get_absolute_url()).content.decode()
+    assert "Slides (PDF)" not in page and "https://example.org/mira" not in page
+
+
+def test_database_refuses_slides_on_a_slot_nobody_presents(organizer, member) -> None:
+    session = make_session(days=7, presenters=[member])
+    Slot.objects.filter(session=session).update(slides_url="https://example.org/deck")
+    with pytest.raises(IntegrityError), transaction.atomic():
+        Slot.objects.filter(session=session).update(presenter=None, confirmed_at=None)
+    assert Slot.objects.get(session=session).presenter == member
+
+
+def test_organizers_are_the_role_and_superusers(organizer, member) -> None:
+    root = UserFactory(username="root", is_superuser=True)
+    assert set(User.objects.organizers()) == {organizer, root}
+    assert member not in User.objects.filter(is_active=True).organizers()
 
 
 def test_removed_member_is_logged_out(organizer_client, member_client, member) -> None:

@@ -180,7 +180,9 @@ def test_member_detail_of_removed_member_only_for_organizers(
     gone = UserFactory(display_name="Gone Away", is_active=False)
     make_session(days=-10, presenters=[gone])
     url = reverse("members:member_detail", args=[gone.pk])
-    assert member_client.get(url).status_code == 404
+    response = member_client.get(url)
+    assert response.status_code == 404
+    assert "Gone Away" not in response.content.decode()  # not even their name leaks
     html = organizer_client.get(url).content.decode()
     assert "Gone Away" in html and "removed" in html
 

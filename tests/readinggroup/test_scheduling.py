@@ -12,8 +12,8 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
-from readinggroup import scheduling
-from readinggroup.models import SessionStatus, Slot, Unavailability
+from readinggroup import scheduling, slides
+from readinggroup.models import Session, SessionStatus, Slot, Unavailability
 from readinggroup.scheduling import SchedulingError
 from tests.factories import PaperFactory, UserFactory
 
@@ -277,3 +277,161 @@ def test_claim_race_two_concurrent_requests_one_winner(organizer) -> None:
     winner = slot.presenter
     assert winner in racers
     assert slot.paper == papers[racers.index(winner)]
+
+
+# --- One slot per presenter per session ------------------------------------------------
+
+
+def test_database_refuses_one_presenter_in_two_slots_of_a_session(session, member) -> None:
+    Slot.objects.filter(pk=_slot(session, 1).pk).update(presenter=member)
+    with pytest.raises(IntegrityError), transaction.atomic():
+        Slot.objects.filter(pk=_slot(session, 2).pk).update(presenter=member)
+    assert _slot(session, 2).presenter is None
+
+
+def test_claim_second_slot_of_a_session_is_refused(session, member) -> None:
+    scheduling.claim_slot(slot=_slot(session, 1), user=member, paper=PaperFactory())
+    with pytest.raises(SchedulingError, match=r"^You already present in this session\.$"):
+        scheduling.claim_slot(slot=_slot(session, 2), user=member, paper=PaperFactory())
+    assert (_slot(session, 2).presenter, _slot(session, 2).paper) == (None, None)
+
+
+def test_assign_someone_already_presenting_is_refused_with_their_name(
+    session, organizer, member
+) -> None:
+    scheduling.claim_slot(slot=_slot(session, 1), user=member, paper=PaperFactory())
+    with pytest.raises(SchedulingError, match=r"^Mira Member already presents in this session\.$"):
+        scheduling.assign_slot(
+            slot=_slot(session, 2), by=organizer, presenter=member, paper=PaperFactory()
+        )
+    assert _slot(session, 2).presenter is None
+
+
+def test_same_member_in_two_sessions_is_fine(session, organizer, member) -> None:
+    other = scheduling.create_session(
+        by=organizer, starts_at=timezone.now() + dt.timedelta(days=14), slot_count=1
+    )
+    scheduling.claim_slot(slot=_slot(session), user=member, paper=PaperFactory())
+    scheduling.claim_slot(slot=_slot(other), user=member, paper=PaperFactory())
+    assert Slot.objects.filter(presenter=member).count() == 2
+
+
+# --- Calendar apps see every change of a session's slots -------------------------------
+
+
+def _age(session) -> dt.datetime:
+    """Pretend the session was last changed yesterday; return that moment."""
+    yesterday = timezone.now() - dt.timedelta(days=1)
+    Session.objects.filter(pk=session.pk).update(updated_at=yesterday)
+    return yesterday
+
+
+def _updated_at(session) -> dt.datetime:
+    return Session.objects.get(pk=session.pk).updated_at
+
+
+def test_claim_slot_changes_the_sessions_updated_at(session, member) -> None:
+    before = _age(session)
+    scheduling.claim_slot(slot=_slot(session), user=member, paper=PaperFactory())
+    assert _updated_at(session) > before
+
+
+def test_failed_claim_leaves_updated_at_alone(session, member, other_member) -> None:
+    scheduling.claim_slot(slot=_slot(session), user=member, paper=PaperFactory())
+    before = _age(session)
+    with pytest.raises(SchedulingError):
+        scheduling.claim_slot(slot=_slot(session), user=other_member, paper=PaperFactory())
+    assert _updated_at(session) == before
+
+
+@pytest.mark.parametrize(
+    "action", ["release", "assign", "lock", "confirm", "decline", "scribe", "slides"]
+)
+def test_every_slot_change_changes_the_sessions_updated_at(
+    session, organizer, member, action: str
+) -> None:
+    slot = _slot(session)
+    if action in ("release", "slides"):
+        scheduling.claim_slot(slot=slot, user=member, paper=PaperFactory())
+    if action in ("confirm", "decline"):
+        scheduling.assign_slot(slot=slot, by=organizer, presenter=member, paper=None)
+    before = _age(session)
+    {
+        "release": lambda: scheduling.release_slot(slot=slot, user=member),
+        "assign": lambda: scheduling.assign_slot(
+            slot=slot, by=organizer, presenter=member, paper=None
+        ),
+        "lock": lambda: scheduling.assign_slot(
+            slot=slot, by=organizer, presenter=None, paper=None, locked=True
+        ),
+        "confirm": lambda: scheduling.confirm_slot(slot=slot, user=member),
+        "decline": lambda: scheduling.decline_slot(slot=slot, user=member),
+        "scribe": lambda: scheduling.volunteer_scribe(session=session, user=member),
+        "slides": lambda: slides.set_slides(slot=slot, user=member, url="https://example.org/d"),
+    }[action]()
+    assert _updated_at(session) > before
+
+
+# --- What "ahead", "claimable" and "presented" mean ------------------------------------
+
+
+def test_ahead_claimable_presented_share_one_boundary(organizer, member) -> None:
+    now = timezone.now()
+    starting = scheduling.create_session(by=organizer, starts_at=now, slot_count=1)
+    later = scheduling.create_session(
+        by=organizer, starts_at=now + dt.timedelta(hours=1), slot_count=2
+    )
+    cancelled = scheduling.create_session(
+        by=organizer, starts_at=now + dt.timedelta(hours=2), slot_count=1
+    )
+    scheduling.cancel_session(session=cancelled)
+    Slot.objects.filter(session=starting).update(presenter=member)
+    Slot.objects.filter(session=later, position=1).update(presenter=member)
+
+    # A session that starts at `now` has taken place: presented, no longer ahead.
+    assert list(Session.objects.ahead(now)) == [later]
+    assert list(Slot.objects.ahead(now)) == list(later.slots.order_by("position"))
+    assert list(Slot.objects.claimable(now)) == [_slot(later, 2)]
+    assert list(Slot.objects.presented(now)) == [_slot(starting)]
+    assert list(Slot.objects.presented(now + dt.timedelta(hours=3))) == [
+        _slot(starting),
+        _slot(later, 1),
+    ]
+
+
+# --- Deleting an account (the admin can) ------------------------------------------------
+
+
+def test_deleting_a_presenter_empties_their_slots(organizer, member, session) -> None:
+    past = scheduling.create_session(
+        by=organizer, starts_at=timezone.now() - dt.timedelta(days=7), slot_count=1
+    )
+    old_paper = PaperFactory()
+    Slot.objects.filter(session=past).update(
+        presenter=member,
+        paper=old_paper,
+        confirmed_at=timezone.now(),
+        slides_url="https://example.org/old",
+    )
+    scheduling.claim_slot(slot=_slot(session), user=member, paper=PaperFactory())
+    Slot.objects.filter(pk=_slot(session).pk).update(slides_url="https://example.org/new")
+    scheduling.volunteer_scribe(session=session, user=member)
+
+    member.delete()  # confirmed slots with slides: the constraints would refuse a bare SET_NULL
+
+    ahead = _slot(session)
+    assert (ahead.presenter, ahead.paper, ahead.confirmed_at, ahead.slides_url) == (
+        None,
+        None,
+        None,
+        "",
+    )
+    held = _slot(past)
+    assert (held.presenter, held.paper, held.confirmed_at, held.slides_url) == (
+        None,
+        old_paper,
+        None,
+        "",
+    )
+    session.refresh_from_db()
+    assert session.scribe is None

@@ -10,7 +10,7 @@ from django.utils import timezone
 from readinggroup import scheduling
 from readinggroup.models import Session, SessionStatus, Slot, User
 from readinggroup.notes.actions import post_note
-from tests.factories import PaperFactory
+from tests.factories import PaperFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -267,3 +267,57 @@ def test_unconfirmed_assignment_offers_confirm_to_the_presenter_only(
     other = _client_for(other_member).get(session.get_absolute_url()).content.decode()
     assert "Confirm</button>" not in other
     assert "waiting for confirmation" in other
+
+
+@pytest.mark.parametrize("size", [3, 40])
+def test_claim_with_htmx_query_count_is_fixed(
+    member_client, django_assert_num_queries, organizer, member, session, size: int
+) -> None:
+    for i in range(size):
+        PaperFactory()
+        UserFactory()
+        post_note(author=organizer, body=f"Note {i}", session=session)
+    paper = PaperFactory(title="Pollux")
+    url = reverse("slot_claim", args=[_slot(session).pk])
+    # session, user, the slot, the paper, unavailable?, archive, savepoint, claim, touch,
+    # release, the fresh slot for the fragment (no picker: it is taken; no notes, no slots)
+    with django_assert_num_queries(11):
+        response = member_client.post(url, {"paper": paper.pk}, headers={"HX-Request": "true"})
+    html = response.content.decode()
+    assert "The slot is yours." in html and "Note 0" not in html and "<html" not in html
+
+
+@pytest.mark.parametrize("size", [3, 40])
+def test_assign_with_htmx_query_count_is_fixed(
+    organizer_client, django_assert_num_queries, organizer, member, session, size: int
+) -> None:
+    for i in range(size):
+        PaperFactory()
+        UserFactory()
+        post_note(author=organizer, body=f"Note {i}", session=session)
+    paper = PaperFactory(title="Pollux")
+    url = reverse("slot_assign", args=[_slot(session).pk])
+    # session, user, the slot, the presenter, the paper, unavailable?, archive, savepoint,
+    # lock, save, touch, release, the fresh slot, the picker and members to assign again
+    with django_assert_num_queries(15):
+        response = organizer_client.post(
+            url, {"presenter": member.pk, "paper": paper.pk}, headers={"HX-Request": "true"}
+        )
+    html = response.content.decode()
+    assert "Slot updated." in html and "Note 0" not in html
+    # The assign form is there again, with the members and the picker.
+    assert f'<option value="{member.pk}" selected>Mira Member</option>' in html
+    assert f'<option value="{paper.pk}" selected>Pollux</option>' in html
+
+
+def test_claim_second_slot_with_htmx_says_why(member_client, member, session) -> None:
+    scheduling.claim_slot(slot=_slot(session, 1), user=member, paper=PaperFactory())
+    response = member_client.post(
+        reverse("slot_claim", args=[_slot(session, 2).pk]),
+        {"paper": PaperFactory().pk},
+        headers={"HX-Request": "true"},
+    )
+    html = response.content.decode()
+    assert "You already present in this session." in html
+    assert "Claim this slot" in html  # still open, for someone else
+    assert _slot(session, 2).presenter is None

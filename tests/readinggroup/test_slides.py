@@ -2,15 +2,18 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import threading
+import time
 from pathlib import Path
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import connection, transaction
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
-from readinggroup import scheduling
+from readinggroup import scheduling, slides
 from readinggroup.models import Session, Slot, User
 from tests.factories import PaperFactory
 
@@ -92,16 +95,29 @@ def test_slides_served_only_to_logged_in_members(
     anonymous = client.get(url)
     assert anonymous.status_code == 302
     assert anonymous["Location"] == f"{reverse('login')}?next={url}"
-    # MEDIA_URL is not routed: the stored path leads nowhere, for anyone.
+    # MEDIA_URL is not routed: the stored path leads nowhere, for anyone (no URL
+    # matches, so not even the login redirect: a plain 404 without the file).
     media_url = f"/media/{slot.slides_file.name}"
-    assert other_client.get(media_url).status_code == 404
-    assert client.get(media_url).status_code in (302, 404)
-    assert PDF not in client.get(media_url, follow=True).content
+    for visitor in (other_client, client):
+        response = visitor.get(media_url)
+        assert response.status_code == 404
+        assert PDF not in response.content and response["Content-Type"].startswith("text/html")
+
+
+def test_slides_pdf_shown_inline_in_a_sandbox(member_client, slot) -> None:
+    _upload(member_client, slot, _pdf())
+    response = member_client.get(reverse("slot_slides", args=[slot.pk]))
+    assert response["Content-Disposition"].startswith("inline;")
+    # A PDF viewer may run the file's script: sandboxed, it has no access to our origin.
+    assert response["Content-Security-Policy"] == "sandbox"
+    assert b"".join(response.streaming_content) == PDF
 
 
 def test_slides_view_without_upload_is_404(member_client, slot) -> None:
     response = member_client.get(reverse("slot_slides", args=[slot.pk]))
     assert response.status_code == 404
+    assert response["Content-Type"].startswith("text/html")
+    assert "Content-Disposition" not in response and not response.content.startswith(b"%PDF")
 
 
 def test_slides_not_a_pdf_refused_before_storing(member_client, slot, media_root) -> None:
@@ -251,3 +267,142 @@ def test_slides_leave_with_the_presenter(
     scheduling.assign_slot(slot=slot, by=organizer, presenter=other_member, paper=None)
     slot.refresh_from_db()
     assert slot.slides_url == ""
+
+
+# --- Saving the form keeps what it does not replace ------------------------------------
+
+
+def test_slides_saving_only_a_link_keeps_the_uploaded_pdf(
+    member_client, slot, media_root, django_capture_on_commit_callbacks
+) -> None:
+    with django_capture_on_commit_callbacks(execute=True):
+        _upload(member_client, slot, _pdf())
+        response = member_client.post(
+            reverse("slot_slides_set", args=[slot.pk]),
+            {"url": "https://example.org/deck"},
+            follow=True,
+        )
+    assert "Slides saved." in response.content.decode()
+    slot.refresh_from_db()
+    assert slot.slides_url == "https://example.org/deck"
+    assert STORED.match(slot.slides_file.name)["name"] == "My_talk.pdf"
+    assert [p.read_bytes() for p in _files(media_root)] == [PDF]
+
+
+def test_slides_form_names_the_current_pdf_and_offers_to_remove_it(member_client, slot) -> None:
+    _upload(member_client, slot, _pdf())
+    html = member_client.get(slot.session.get_absolute_url()).content.decode()
+    assert "Current PDF: My_talk.pdf (kept unless you upload another or remove it)" in html
+    assert '<input type="checkbox" name="remove_file"> Remove the PDF</label>' in html
+
+
+def test_slides_remove_the_pdf_checkbox_deletes_it_and_keeps_the_link(
+    member_client, slot, media_root, django_capture_on_commit_callbacks
+) -> None:
+    _upload(member_client, slot, _pdf())
+    with django_capture_on_commit_callbacks(execute=True):
+        response = member_client.post(
+            reverse("slot_slides_set", args=[slot.pk]),
+            {"url": "https://example.org/deck", "remove_file": "on"},
+            headers={"HX-Request": "true"},
+        )
+    html = response.content.decode()
+    assert "Slides saved." in html and "Slides (PDF)" not in html
+    slot.refresh_from_db()
+    assert (slot.slides_url, slot.slides_file.name) == ("https://example.org/deck", "")
+    assert _files(media_root) == []
+
+
+def test_slides_removing_the_only_pdf_without_a_link_is_explained(
+    member_client, slot, media_root
+) -> None:
+    _upload(member_client, slot, _pdf())
+    response = member_client.post(
+        reverse("slot_slides_set", args=[slot.pk]), {"remove_file": "on"}, follow=True
+    )
+    assert "Give a link to your slides or choose a PDF to upload." in response.content.decode()
+    slot.refresh_from_db()
+    assert STORED.match(slot.slides_file.name)
+    assert len(_files(media_root)) == 1
+
+
+def test_slides_on_a_slot_nobody_presents_are_refused_and_not_stored(
+    organizer_client, session, media_root
+) -> None:
+    open_slot = session.slots.get(position=2)
+    response = _upload(organizer_client, open_slot, _pdf(), headers={"HX-Request": "true"})
+    assert "Nobody presents in this slot, so it cannot have slides." in (response.content.decode())
+    open_slot.refresh_from_db()
+    assert (open_slot.slides_url, open_slot.slides_file.name) == ("", "")
+    assert _files(media_root) == []
+
+
+def test_deleting_a_presenters_account_deletes_their_slides(
+    member_client, member, slot, media_root, django_capture_on_commit_callbacks
+) -> None:
+    _upload(member_client, slot, _pdf())
+    assert len(_files(media_root)) == 1
+    with django_capture_on_commit_callbacks(execute=True):
+        member.delete()
+    slot.refresh_from_db()
+    assert (slot.presenter, slot.slides_url, slot.slides_file.name) == (None, "", "")
+    assert _files(media_root) == []
+
+
+# --- An upload racing a release (PostgreSQL) ---------------------------------------------
+
+
+def _wait_for_a_lock_wait() -> None:
+    """Until another connection waits on a row lock (the release behind our upload)."""
+    with connection.cursor() as cursor:
+        for _ in range(100):
+            cursor.execute(
+                "SELECT count(*) FROM pg_stat_activity "
+                "WHERE wait_event_type = 'Lock' AND datname = current_database()"
+            )
+            if cursor.fetchone()[0]:
+                return
+            time.sleep(0.05)
+    raise AssertionError("the release never waited for the upload's lock")
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="row locks need PostgreSQL")
+def test_release_during_an_upload_deletes_the_new_file_not_orphans_it(
+    organizer, member, settings, tmp_path
+) -> None:
+    settings.MEDIA_ROOT = tmp_path / "media"
+    session = scheduling.create_session(
+        by=organizer, starts_at=timezone.now() + dt.timedelta(days=7), slot_count=1
+    )
+    slot = session.slots.get()
+    scheduling.claim_slot(slot=slot, user=member, paper=PaperFactory())
+    slides.set_slides(slot=slot, user=member, upload=_pdf("old.pdf"))
+    field = Slot._meta.get_field("slides_file")
+    new_name = field.storage.save("slides/race/new.pdf", _pdf("new.pdf"))
+    errors = []
+
+    def release() -> None:
+        try:
+            scheduling.release_slot(slot=Slot.objects.get(pk=slot.pk), user=member)
+        except Exception as exc:  # reported below, in the test's thread
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    # An upload holds the row lock while it swaps the file; the release comes meanwhile.
+    with transaction.atomic():
+        current = Slot.objects.select_for_update().get(pk=slot.pk)
+        racer = threading.Thread(target=release)
+        racer.start()
+        _wait_for_a_lock_wait()
+        old_name = current.slides_file.name
+        current.slides_file.name = new_name
+        current.save(update_fields=["slides_file"])
+        transaction.on_commit(lambda: field.storage.delete(old_name))
+    racer.join(10)
+
+    assert errors == []
+    slot.refresh_from_db()
+    assert (slot.presenter, slot.slides_file.name) == (None, "")
+    assert _files(settings.MEDIA_ROOT) == []  # neither file left behind

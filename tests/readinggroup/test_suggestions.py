@@ -328,3 +328,64 @@ def test_accept_forged_or_empty_picks_change_nothing(session, people) -> None:
     )
     assert "A suggestion no longer matches this session; skipped." in response.content.decode()
     assert not Slot.objects.exclude(presenter=None).filter(session__in=[session, other]).exists()
+
+
+def test_suggestions_vary_on_htmx_so_caches_keep_fragment_and_page_apart(session, people) -> None:
+    organizer = _client(people["olga"])
+    url = reverse("session_suggestions", args=[session.pk])
+    for headers in ({"HX-Request": "true"}, {}):
+        response = organizer.get(url, headers=headers)
+        assert "HX-Request" in [v.strip() for v in response["Vary"].split(",")]
+
+
+@pytest.mark.parametrize(
+    "pick",
+    [
+        "²:1:1",  # a digit to str.isdigit(), not to int()
+        "1:²:",
+        "٣:1:",  # Arabic-Indic three: int() would read it, we do not
+        "9" * 30 + ":1:",  # would overflow the database's integers
+        "1:1:" + "9" * 19,
+        "1:1",
+        "1:1:1:1",
+        " 1:1:1",
+    ],
+)
+def test_accept_malformed_picks_say_so_and_change_nothing(session, people, pick: str) -> None:
+    organizer = _client(people["olga"])
+    response = organizer.post(
+        reverse("suggestions_accept", args=[session.pk]), {"pick": pick}, follow=True
+    )
+    assert response.redirect_chain == [(session.get_absolute_url(), 302)]
+    assert "Nothing to accept: ask for suggestions again." in response.content.decode()
+    assert not session.slots.exclude(presenter=None).exists()
+
+
+def test_accept_keeps_the_good_picks_beside_a_malformed_one(session, people) -> None:
+    organizer = _client(people["olga"])
+    slot = session.slots.get(position=1)
+    picks = ["²:1:1", f"{slot.pk}:{people['dee'].pk}:"]
+    response = organizer.post(
+        reverse("suggestions_accept", args=[session.pk]), {"pick": picks}, follow=True
+    )
+    assert "Slot 1: Dee asked to present." in response.content.decode()
+    slot.refresh_from_db()
+    assert slot.presenter == people["dee"]
+
+
+def test_accept_one_person_twice_in_a_session_is_skipped_with_why(session, people) -> None:
+    organizer = _client(people["olga"])
+    slot1, slot2 = session.slots.order_by("position")
+    dee = people["dee"].pk
+    response = organizer.post(
+        reverse("suggestions_accept", args=[session.pk]),
+        {"pick": [f"{slot1.pk}:{dee}:", f"{slot2.pk}:{dee}:"]},
+        follow=True,
+    )
+    html = response.content.decode()
+    assert "Slot 1: Dee asked to present." in html
+    assert "Slot 2 skipped: Dee already presents in this session." in html
+    assert list(session.slots.order_by("position").values_list("presenter", flat=True)) == [
+        dee,
+        None,
+    ]
