@@ -435,3 +435,39 @@ def test_deleting_a_presenter_empties_their_slots(organizer, member, session) ->
     )
     session.refresh_from_db()
     assert session.scribe is None
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="concurrent writers need PostgreSQL")
+def test_one_member_claiming_two_slots_of_a_session_at_once_gets_one(organizer) -> None:
+    session = scheduling.create_session(
+        by=organizer, starts_at=timezone.now() + dt.timedelta(days=7), slot_count=2
+    )
+    slots = list(session.slots.order_by("position"))
+    racer = UserFactory(username="racer")
+    papers = [PaperFactory(), PaperFactory()]
+    barrier = threading.Barrier(2)
+    bodies = {}
+
+    def claim(i: int) -> None:
+        client = Client()
+        client.force_login(racer)
+        barrier.wait()
+        response = client.post(
+            reverse("slot_claim", args=[slots[i].pk]),
+            {"paper": papers[i].pk},
+            headers={"HX-Request": "true"},
+        )
+        bodies[i] = (response.status_code, response.content.decode())
+        connection.close()
+
+    threads = [threading.Thread(target=claim, args=(i,)) for i in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+
+    assert sorted(status for status, _ in bodies.values()) == [200, 200]
+    assert sum("The slot is yours." in body for _, body in bodies.values()) == 1
+    assert sum("You already present in this session." in body for _, body in bodies.values()) == 1
+    assert Slot.objects.filter(session=session, presenter=racer).count() == 1
