@@ -352,10 +352,12 @@ def test_deleting_a_presenters_account_deletes_their_slides(
 # --- An upload racing a release (PostgreSQL) ---------------------------------------------
 
 
-def _wait_for_a_lock_wait() -> None:
+def _wait_for_a_lock_wait(errors: list) -> None:
     """Until another connection waits on a row lock (the release behind our upload)."""
     with connection.cursor() as cursor:
         for _ in range(100):
+            # Inside a transaction the statistics views keep their first snapshot.
+            cursor.execute("SELECT pg_stat_clear_snapshot()")
             cursor.execute(
                 "SELECT count(*) FROM pg_stat_activity "
                 "WHERE wait_event_type = 'Lock' AND datname = current_database()"
@@ -363,7 +365,7 @@ def _wait_for_a_lock_wait() -> None:
             if cursor.fetchone()[0]:
                 return
             time.sleep(0.05)
-    raise AssertionError("the release never waited for the upload's lock")
+    raise AssertionError(f"the release never waited for the upload's lock: {errors}")
 
 
 @pytest.mark.django_db(transaction=True)
@@ -395,7 +397,7 @@ def test_release_during_an_upload_deletes_the_new_file_not_orphans_it(
         current = Slot.objects.select_for_update().get(pk=slot.pk)
         racer = threading.Thread(target=release)
         racer.start()
-        _wait_for_a_lock_wait()
+        _wait_for_a_lock_wait(errors)
         old_name = current.slides_file.name
         current.slides_file.name = new_name
         current.save(update_fields=["slides_file"])
