@@ -486,6 +486,7 @@ class _Builder:
             cancelled = session.status == SessionStatus.CANCELLED
             if past and not cancelled:
                 self.past_sessions.append((session.pk, session.starts_at))
+            presenters: set[int] = set()  # a member presents at most once per session
             for position in range(1, session.slot_count + 1):
                 slot = Slot(session=session, position=position, upcoming=not past and not cancelled)
                 filled = not cancelled if past else rng.random() < 0.6
@@ -498,7 +499,11 @@ class _Builder:
                     else:
                         self.presented.append(paper)
                     slot.paper_id = paper
-                    slot.presenter_id = self.active_members.pick(rng)
+                    presenter = self.active_members.pick(rng)
+                    while presenter in presenters:
+                        presenter = self.active_members.pick(rng)
+                    presenters.add(presenter)
+                    slot.presenter_id = presenter
                     slot.assigned_by_id = slot.presenter_id
                     slot.assigned_at = session.starts_at - dt.timedelta(days=rng.randint(3, 40))
                     if past or rng.random() < 0.5:

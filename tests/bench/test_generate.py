@@ -84,6 +84,8 @@ def test_generate_group_respects_scheduling_and_thread_rules(tiny_group):
             reply.parent.paper_id,
         )
         assert reply.created_at >= reply.parent.created_at
+    presenters = Slot.objects.filter(presenter__isnull=False).values("session", "presenter")
+    assert all(row["n"] == 1 for row in presenters.annotate(n=Count("id")))
     pinned = Note.objects.filter(pinned=True).values("session").annotate(n=Count("id"))
     assert all(row["n"] == 1 for row in pinned)
     assert not Note.objects.filter(created_at__gt=now).exists()
