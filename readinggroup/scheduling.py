@@ -233,8 +233,10 @@ def claim_slot(*, slot: Slot, user: User, paper: Paper) -> None:
 def _locked_slides_file(slot: Slot) -> str:
     """The slot's stored file, read under the row lock: an upload cannot slip in between
     this read and the update that forgets the file (it would be orphaned on disk)."""
-    files = Slot.objects.select_for_update().filter(pk=slot.pk).values_list("slides_file")
-    return next(iter(files), ("",))[0] or ""
+    files = (
+        Slot.objects.select_for_update().filter(pk=slot.pk).values_list("slides_file", flat=True)
+    )
+    return files.first() or ""
 
 
 def release_slot(*, slot: Slot, user: User) -> None:
@@ -367,10 +369,10 @@ def decline_slot(*, slot: Slot, user: User) -> None:
 
 def volunteer_scribe(*, session: Session, user: User) -> None:
     _check_open_for_claims(session)
-    # One UPDATE: taking the role and bumping updated_at (auto_now) happen together.
-    taken = Session.objects.filter(pk=session.pk, scribe=None).update(
-        scribe=user, updated_at=timezone.now()
-    )
+    with transaction.atomic():
+        taken = Session.objects.filter(pk=session.pk, scribe=None).update(scribe=user)
+        if taken == 1:
+            touch_sessions(session.pk)
     if taken != 1:
         raise SchedulingError("Someone has already volunteered as scribe.")
 
