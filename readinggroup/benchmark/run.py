@@ -67,6 +67,7 @@ class Options:
     pages: list[str] | None = None  # names to drive (the floor always is); None: all
     bibtex_entries: int = 10_000
     postgres_url: str | None = None
+    merge_with: Path | None = None  # earlier results whose other databases' runs are kept
     output: Path | None = None
     keep: bool = False
 
@@ -139,6 +140,7 @@ def run_all(options: Options, argv: list[str], log: Log) -> tuple[dict, list, tu
                 spec = {
                     **asdict(options),
                     "output": None,
+                    "merge_with": None,
                     "database": database,
                     "size": size,
                     "extras": index == 0,
@@ -198,6 +200,12 @@ def run_all(options: Options, argv: list[str], log: Log) -> tuple[dict, list, tu
         "skipped": skipped,
         "runs": runs,
     }
+    if options.merge_with:
+        earlier = json.loads(Path(options.merge_with).read_text())
+        kept = [r for r in earlier["runs"] if r["database"] not in options.databases]
+        results["runs"] = kept + runs
+        results["command"] += f" (other databases from: {earlier['command']})"
+        results["options"]["databases"] = sorted({r["database"] for r in results["runs"]})
     checks = evaluate(results)
     paths = report.write(results, checks, options.output or settings.BASE_DIR / "benchmarks")
     return results, checks, paths

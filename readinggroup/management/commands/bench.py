@@ -91,6 +91,12 @@ class Command(BaseCommand):
             help="smoke test: the tiny size, 2 s per run, 300 BibTeX entries, results in a "
             "temporary folder unless --output is given",
         )
+        parser.add_argument(
+            "--merge-with",
+            type=Path,
+            default=None,
+            help="an earlier latest.json: keep its runs of the databases not run now",
+        )
         parser.add_argument("--keep", action="store_true", help="keep the temporary folder")
         parser.add_argument("--child", default=None, help=argparse.SUPPRESS)
 
@@ -120,6 +126,7 @@ class Command(BaseCommand):
             bibtex_entries=options["bibtex_entries"] or (300 if quick else 10_000),
             postgres_url=options["postgres_url"],
             output=output,
+            merge_with=options["merge_with"],
             keep=options["keep"],
         )
         try:
