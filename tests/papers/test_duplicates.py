@@ -241,10 +241,12 @@ def test_merge_keeps_votes_and_notes_of_both(pair: DuplicateCandidate, member, o
     assert list(Note.objects.values_list("paper_id", "body")) == [(keep.pk, "Read §3 first.")]
 
 
-def test_merge_of_two_scheduled_papers_is_refused_and_changes_nothing(pair, member) -> None:
+def test_merge_of_two_scheduled_papers_is_refused_and_changes_nothing(
+    pair, member, other_member
+) -> None:
     session = Session.objects.create(starts_at=timezone.now() + timedelta(days=7), slot_count=2)
     Slot.objects.create(session=session, position=1, paper=pair.paper_a, presenter=member)
-    Slot.objects.create(session=session, position=2, paper=pair.paper_b, presenter=member)
+    Slot.objects.create(session=session, position=2, paper=pair.paper_b, presenter=other_member)
     with pytest.raises(MergeConflict, match="slot"):
         merge_papers(keep=pair.paper_a, drop=pair.paper_b)
     assert Paper.objects.count() == 2
