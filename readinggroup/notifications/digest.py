@@ -89,19 +89,15 @@ def build_shared(*, now: dt.datetime) -> DigestShared:
     """Upcoming sessions with their slots, open slots, most wanted papers: four queries."""
     slots = Slot.objects.select_related("presenter", "paper").order_by("position")
     sessions = list(
-        Session.objects.scheduled()
-        .filter(starts_at__gt=now, starts_at__lte=now + dt.timedelta(days=UPCOMING_DAYS))
+        Session.objects.ahead(now)
+        .filter(starts_at__lte=now + dt.timedelta(days=UPCOMING_DAYS))
         .select_related("theme_topic")
         .prefetch_related(Prefetch("slots", queryset=slots))
         .order_by("starts_at", "pk")
     )
     open_slots = list(
-        Slot.objects.open()
-        .filter(
-            session__status="scheduled",
-            session__starts_at__gt=now,
-            session__starts_at__lte=now + dt.timedelta(days=OPEN_SLOT_DAYS),
-        )
+        Slot.objects.claimable(now)
+        .filter(session__starts_at__lte=now + dt.timedelta(days=OPEN_SLOT_DAYS))
         .select_related("session")
         .order_by("session__starts_at", "session_id", "position")
     )

@@ -15,14 +15,13 @@ from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
-from django.db.models import F, Prefetch, Q, QuerySet
+from django.db.models import F, Prefetch, QuerySet
 
 from readinggroup.models import (
     Channel,
     DigestFrequency,
     GroupSettings,
     NotificationKind,
-    Role,
     Session,
     SessionStatus,
     Slot,
@@ -140,8 +139,7 @@ def digest_recipients() -> QuerySet[User]:
 
 
 def organizers() -> list[User]:
-    organizer = Q(role=Role.ORGANIZER) | Q(is_superuser=True)
-    return list(reachable(User.objects.filter(organizer)).order_by("pk"))
+    return list(reachable(User.objects.organizers()).order_by("pk"))
 
 
 def _wants_presenter_mail(user: User | None) -> bool:
