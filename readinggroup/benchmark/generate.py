@@ -530,11 +530,16 @@ class _Builder:
         # Some members mark many papers, most a few; no member more than the catalogue.
         weights = [rng.paretovariate(1.5) for _ in members]
         scale = total / sum(weights)
-        quotas = [min(cap, max(0, round(w * scale))) for w in weights]
-        quotas[-1] += total - sum(quotas)
+        quotas = [min(cap, round(w * scale)) for w in weights]
+        # What rounding and the cap left over goes to members with room, in turn.
+        index = 0
+        while (missing := total - sum(quotas)) != 0:
+            step = 1 if missing > 0 else -1
+            if 0 <= quotas[index] + step <= cap:
+                quotas[index] += step
+            index = (index + 1) % len(quotas)
         marks = []
         for user_id, quota in zip(members, quotas, strict=True):
-            quota = min(cap, max(0, quota))
             chosen: set[int] = set()
             while len(chosen) < quota:
                 chosen.add(

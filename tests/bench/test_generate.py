@@ -52,6 +52,12 @@ def test_generate_group_tiny_has_the_shape_asked_for(tiny_group):
     assert User.objects.filter(role="organizer").count() >= 1
 
 
+def test_generate_group_lab_has_every_mark_even_when_members_hit_the_catalogue_size(db):
+    report = generate_group(SHAPES["lab"], seed=1, today=TODAY)
+    assert report.counts["marks"] == WantToRead.objects.count() == 5_000
+    assert report.counts["papers"] == 319 and report.counts["notes"] == 3_000
+
+
 def test_generate_group_same_seed_gives_the_same_group_and_another_seed_does_not(db):
     generate_group(SHAPES["tiny"], seed=5, today=TODAY)
     first = _snapshot()
