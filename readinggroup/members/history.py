@@ -12,7 +12,18 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 
-from django.db.models import Count, F, IntegerField, OuterRef, Prefetch, QuerySet, Subquery, Value
+from django.db.models import (
+    Count,
+    F,
+    IntegerField,
+    OuterRef,
+    Prefetch,
+    Q,
+    QuerySet,
+    Subquery,
+    Value,
+    prefetch_related_objects,
+)
 from django.db.models.functions import Coalesce, Lower
 from django.utils import timezone
 
@@ -55,6 +66,56 @@ def fairness_order(users: QuerySet[User]) -> QuerySet[User]:
     )
 
 
+def named_like(users: QuerySet[User], text: str) -> QuerySet[User]:
+    """Members whose display name, first or last name or username contains ``text``."""
+    text = text.strip()
+    if not text:
+        return users
+    return users.filter(
+        Q(display_name__icontains=text)
+        | Q(first_name__icontains=text)
+        | Q(last_name__icontains=text)
+        | Q(username__icontains=text)
+    )
+
+
+def most_presentations(users: QuerySet[User], now: dt.datetime | None = None) -> int:
+    """The most presentations any of ``users`` gave (the members page scales its bars to it).
+
+    One query grouping the presented slots by presenter; no per-member subqueries."""
+    now = now or timezone.now()
+    top = (
+        Slot.objects.presented(now)
+        .filter(presenter__in=users)
+        .order_by()
+        .values("presenter")
+        .annotate(n=Count("pk"))
+        .order_by("-n")
+        .values_list("n", flat=True)[:1]
+    )
+    return next(iter(top), 0)
+
+
+def add_duties(members: list[User], now: dt.datetime | None = None) -> list[User]:
+    """Give members (annotated by ``with_presentation_stats``) ``last_slot``,
+    ``upcoming_slots`` and ``upcoming_scribing``: three queries, whatever their number."""
+    now = now or timezone.now()
+    prefetch_related_objects(
+        members,
+        Prefetch(
+            "slots",
+            queryset=_duty_slots(now).order_by("session__starts_at", "position"),
+            to_attr="upcoming_slots",
+        ),
+        Prefetch("scribe_sessions", queryset=_scribe_sessions(now), to_attr="upcoming_scribing"),
+    )
+    last_ids = [m.last_slot_id for m in members if m.last_slot_id]
+    last_slots = Slot.objects.select_related("session", "paper").in_bulk(last_ids)
+    for m in members:
+        m.last_slot = last_slots.get(m.last_slot_id)
+    return members
+
+
 def members_with_duties(users: QuerySet[User], now: dt.datetime | None = None) -> list[User]:
     """Members in fairness order with stats, ``last_slot``, ``upcoming_slots`` and scribing.
 
@@ -62,23 +123,7 @@ def members_with_duties(users: QuerySet[User], now: dt.datetime | None = None) -
     scribe roles ahead.
     """
     now = now or timezone.now()
-    members = list(
-        fairness_order(with_presentation_stats(users, now)).prefetch_related(
-            Prefetch(
-                "slots",
-                queryset=_duty_slots(now).order_by("session__starts_at", "position"),
-                to_attr="upcoming_slots",
-            ),
-            Prefetch(
-                "scribe_sessions", queryset=_scribe_sessions(now), to_attr="upcoming_scribing"
-            ),
-        )
-    )
-    last_ids = [m.last_slot_id for m in members if m.last_slot_id]
-    last_slots = Slot.objects.select_related("session", "paper").in_bulk(last_ids)
-    for m in members:
-        m.last_slot = last_slots.get(m.last_slot_id)
-    return members
+    return add_duties(list(fairness_order(with_presentation_stats(users, now))), now)
 
 
 @dataclass

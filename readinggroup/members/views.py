@@ -11,7 +11,7 @@ from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth.decorators import login_not_required, login_required
 from django.core.exceptions import ImproperlyConfigured
-from django.db.models import Max
+from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -27,6 +27,7 @@ from . import access, actions, emails, history
 from .forms import AccountForm, InviteForm, JoinForm, ProfileForm, RoleForm, UnavailableForm
 
 LIST = "readinggroup/members/member_list.html"
+PER_PAGE = 50
 PROFILE = "readinggroup/members/profile.html"
 # A link shown once to the organizer who made it, kept in their session across one redirect.
 SHOWN_ONCE = "members_link_shown_once"
@@ -62,10 +63,23 @@ def _remember_link(request: HttpRequest, shown_once: dict) -> None:
 
 
 def _list_context(request: HttpRequest) -> dict:
-    members = history.members_with_duties(User.objects.filter(is_active=True))
+    """One page of active members in fairness order, optionally filtered by name (``?q=``).
+
+    The order and the counts are computed by the database (annotations, OFFSET/LIMIT);
+    only the page's members get their duties loaded. Bars scale to the whole group."""
+    now = timezone.now()
+    active = User.objects.filter(is_active=True)
+    query = request.GET.get("q", "").strip()[:100]
+    ordered = history.fairness_order(
+        history.with_presentation_stats(history.named_like(active, query), now)
+    )
+    page = Paginator(ordered, PER_PAGE).get_page(request.GET.get("page"))
+    members = history.add_duties(list(page.object_list), now)
     context = {
         "members": members,
-        "max_count": max((m.presented_count for m in members), default=0),
+        "page": page,
+        "query": query,
+        "max_count": history.most_presentations(active, now),
     }
     if request.user.is_organizer:
         context.update(
@@ -80,7 +94,10 @@ def _list_context(request: HttpRequest) -> dict:
 @require_GET
 @login_required
 def member_list(request: HttpRequest) -> HttpResponse:
-    return render(request, LIST, _list_context(request))
+    context = _list_context(request)
+    if request.htmx and not request.htmx.history_restore_request:
+        return render(request, f"{LIST}#member_table", context)  # a page link or the filter
+    return render(request, LIST, context)
 
 
 @require_GET
@@ -100,10 +117,9 @@ def _row_response(
     """After a role change or removal: the member's fresh row, else back to the members page."""
     if request.htmx:
         users = User.objects.filter(pk=member.pk)
-        active = history.with_presentation_stats(User.objects.filter(is_active=True))
         context = {
             "member": history.members_with_duties(users)[0],
-            "max_count": active.aggregate(m=Max("presented_count"))["m"] or 0,
+            "max_count": history.most_presentations(User.objects.filter(is_active=True)),
             "row_error": error,
             "row_notice": notice,
         }

@@ -122,7 +122,7 @@ def test_members_nav_and_profile_links_in_every_page(member_client) -> None:
     assert f'<a href="{reverse("members:profile")}" >Profile</a>' in html
 
 
-@pytest.mark.parametrize("size", [2, 12])
+@pytest.mark.parametrize("size", [2, 60])
 @pytest.mark.parametrize("who", ["member", "organizer"])
 def test_members_page_query_count_is_fixed(
     request, django_assert_num_queries, organizer, member, size: int, who: str
@@ -130,16 +130,97 @@ def test_members_page_query_count_is_fixed(
     from readinggroup.members import actions
 
     people = [UserFactory() for _ in range(size)]
-    for i, person in enumerate(people):
+    for i, person in enumerate(people[:12]):
         make_session(days=-10 - i, presenters=[person, member])
         make_session(days=5 + i, presenters=[person], scribe=person)
         actions.create_invite(by=organizer, email=f"new{i}@example.org")
     client = client_for(request.getfixturevalue(who))
-    # session, user, members with their figures, last presentations, slots ahead,
-    # scribe roles ahead (+ pending invites for organizers)
-    with django_assert_num_queries(6 if who == "member" else 7):
+    # session, user, the count of members, the page of members with their figures, the
+    # most presentations, last presentations, slots ahead, scribe roles ahead
+    # (+ pending invites for organizers)
+    with django_assert_num_queries(8 if who == "member" else 9):
         response = client.get(LIST)
-    assert response.content.decode().count('class="member-name"') == size + 2
+    assert response.content.decode().count('class="member-name"') == min(size + 2, 50)
+
+
+# --- Paging and the name filter --------------------------------------------------------
+
+
+def _many(n: int) -> list[User]:
+    """``n`` members who never presented, named so their order is known (by name)."""
+    return [UserFactory(display_name=f"Person {i:03d}") for i in range(n)]
+
+
+def test_members_page_shows_fifty_a_page_in_fairness_order(member_client, member) -> None:
+    people = _many(55)
+    make_session(days=-3, presenters=[member])  # presented: last of all
+    first = member_client.get(LIST).content.decode()
+    assert _row_order(first) == [p.display_name for p in people[:50]]
+    assert "56 members; showing 1\N{EN DASH}50." in first
+    assert "Page 1 of 2" in first
+    assert 'href="?page=2" hx-get="?page=2" hx-target="#member-table"' in first
+    assert "Previous" not in first
+    second = member_client.get(LIST, {"page": 2}).content.decode()
+    assert _row_order(second) == [*(p.display_name for p in people[50:]), "Mira Member"]
+    assert "showing 51\N{EN DASH}56" in second
+    assert 'href="?page=1"' in second and "Next" not in second
+    assert '<span class="count-number">1</span>' in _row(second, member)
+
+
+def test_members_page_out_of_range_page_shows_the_last(member_client) -> None:
+    _many(55)
+    html = member_client.get(LIST, {"page": 99}).content.decode()
+    assert "Page 2 of 2" in html
+    assert "Page 1 of 2" in member_client.get(LIST, {"page": "x"}).content.decode()
+
+
+def test_members_page_htmx_page_link_gets_the_table_fragment(member_client) -> None:
+    people = _many(55)
+    response = member_client.get(LIST, {"page": 2}, headers={"HX-Request": "true"})
+    html = response.content.decode()
+    assert "<html" not in html and html.lstrip().startswith('<div id="member-table">')
+    assert people[54].display_name in html and people[0].display_name not in html
+    assert "Find a member" not in html  # the filter form stays put
+
+
+def test_members_page_filter_by_name(member_client, member, other_member) -> None:
+    UserFactory(username="zed", display_name="", first_name="Zoë", last_name="Quill")
+    make_session(days=-3, presenters=[other_member])
+    html = member_client.get(LIST, {"q": "ot"}).content.decode()
+    assert _row_order(html) == ["Otto Other"]
+    assert "1 member matches “ot”" in html
+    assert 'value="ot"' in html and "Show everyone" in html
+    assert '<span class="count-number">1</span>' in _row(html, other_member)
+    assert _row_order(member_client.get(LIST, {"q": "QUILL"}).content.decode()) == ["Zoë Quill"]
+    assert _row_order(member_client.get(LIST, {"q": "zed"}).content.decode()) == ["Zoë Quill"]
+
+
+def test_members_page_filter_pages_keep_the_query(member_client) -> None:
+    _many(55)
+    UserFactory(display_name="Somebody Else")
+    html = member_client.get(LIST, {"q": "person"}).content.decode()
+    assert "55 members match “person”; showing 1\N{EN DASH}50." in html
+    assert 'href="?q=person&amp;page=2"' in html
+    second = member_client.get(LIST, {"q": "person", "page": 2}).content.decode()
+    assert len(_row_order(second)) == 5 and "Somebody Else" not in second
+
+
+def test_members_page_filter_matches_nobody(member_client) -> None:
+    html = member_client.get(LIST, {"q": "<nobody>"}).content.decode()
+    assert "No member matches “&lt;nobody&gt;”." in html
+    assert _row_order(html) == []
+
+
+def test_members_page_filter_htmx_gets_the_fragment(member_client, other_member) -> None:
+    response = member_client.get(LIST, {"q": "otto"}, headers={"HX-Request": "true"})
+    html = response.content.decode()
+    assert "<html" not in html and _row_order(html) == ["Otto Other"]
+
+
+def test_members_page_htmx_history_restore_gets_the_whole_page(member_client) -> None:
+    headers = {"HX-Request": "true", "HX-History-Restore-Request": "true"}
+    html = member_client.get(LIST, {"q": "otto"}, headers=headers).content.decode()
+    assert "<html" in html and "Find a member" in html
 
 
 # --- A member's page -----------------------------------------------------------------
