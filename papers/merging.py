@@ -47,6 +47,9 @@ def merge_papers(*, keep: Paper, drop: Paper) -> Paper:
         keep.refresh_search_text()
         drop.delete()
         keep.save()
+        # Marks moved by save() and duplicates dropped: count what keep now has.
+        Paper.objects.recount_wants(paper_ids=[keep.pk])
+        keep.refresh_from_db(fields=["want_count"])
     return keep
 
 

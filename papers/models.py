@@ -1,7 +1,9 @@
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from django.conf import settings
-from django.db import models
+from django.db import models, transaction
 from django.db.models import Count, OuterRef, Q, Subquery
 from django.db.models.functions import Coalesce
 from django.urls import reverse
@@ -84,23 +86,42 @@ class PaperQuerySet(models.QuerySet):
         return self.filter(pk__in=listings.values("paper_id"))
 
     def with_interest(self) -> PaperQuerySet:
-        """Annotate ``want_count``: how many members want to read each paper.
+        """Papers with ``want_count``: how many members want to read each one.
 
-        A correlated subquery rather than a join and GROUP BY, so it composes with
-        any filter or other annotation. Calling it twice is harmless.
+        The count is now a column kept up to date as marks change (see
+        ``recount_wants`` and the signals beside ``WantToRead``), so this is a
+        no-op kept for the callers that say what they rely on.
         """
-        if "want_count" in self.query.annotations:
-            return self
+        return self
+
+    def recount_wants(self, paper_ids: Iterable[int] | None = None) -> int:
+        """Set ``want_count`` from the marks themselves; for bulk changes that skip signals.
+
+        The papers are locked first, so the count is taken after any concurrent
+        change to their marks has committed (an increment waiting behind us then
+        applies on top). Returns how many papers were recounted.
+        """
         from readinggroup.models import WantToRead
 
-        wants = (
-            WantToRead.objects.filter(paper=OuterRef("pk"))
-            .order_by()
-            .values("paper")
-            .annotate(n=Count("pk"))
-            .values("n")
-        )
-        return self.annotate(want_count=Coalesce(Subquery(wants), 0))
+        with transaction.atomic():
+            papers = self if paper_ids is None else self.filter(pk__in=list(paper_ids))
+            locked = list(papers.select_for_update().order_by("pk").values_list("pk", flat=True))
+            wants = (
+                WantToRead.objects.filter(paper=OuterRef("pk"))
+                .order_by()
+                .values("paper")
+                .annotate(n=Count("pk"))
+                .values("n")
+            )
+            count = Coalesce(Subquery(wants), 0)
+            for start in range(0, len(locked), RECOUNT_BATCH):
+                batch = locked[start : start + RECOUNT_BATCH]
+                Paper.objects.filter(pk__in=batch).update(want_count=count)
+        return len(locked)
+
+
+# Ids per UPDATE: below SQLite's limit on query parameters.
+RECOUNT_BATCH = 900
 
 
 class Paper(models.Model):
@@ -119,6 +140,9 @@ class Paper(models.Model):
     bibtex_fields = models.JSONField(default=dict, blank=True)
     # Folded title, short name, authors and venue: what the catalogue search matches.
     search_text = models.TextField(blank=True, editable=False)
+    # How many members want to read it: kept in step with WantToRead (see recount_wants)
+    # so "most wanted" lists need no aggregation over every mark.
+    want_count = models.PositiveIntegerField(default=0, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -132,10 +156,28 @@ class Paper(models.Model):
                 name="paper_year_plausible",
             ),
             models.CheckConstraint(condition=~Q(title=""), name="paper_title_not_empty"),
+            models.CheckConstraint(
+                condition=Q(want_count__gte=0), name="paper_want_count_not_negative"
+            ),
+        ]
+        indexes = [
+            # "Most wanted first" lists read papers in this order and stop early.
+            models.Index(fields=["-want_count", "title_key"], name="paper_most_wanted_idx"),
         ]
 
     def __str__(self) -> str:
         return f"{self.short_name}: {self.title}" if self.short_name else self.title
+
+    def save(self, *args: object, **kwargs: object) -> None:
+        # want_count changes only through UPDATEs on the column; saving an instance
+        # loaded earlier must not write its stale count back.
+        if not self._state.adding and kwargs.get("update_fields") is None:
+            kwargs["update_fields"] = [
+                f.name
+                for f in self._meta.concrete_fields
+                if not f.primary_key and f.name != "want_count"
+            ]
+        super().save(*args, **kwargs)
 
     def get_absolute_url(self) -> str:
         return reverse("papers:paper_detail", args=[self.pk])

@@ -7,7 +7,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.db import transaction
-from django.db.models import Case, Count, Prefetch, Q, Value, When
+from django.db.models import Case, Prefetch, Q, Value, When
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -117,11 +117,8 @@ OPEN_SLOTS_SHOWN = 30
 
 
 def _wants(paper: Paper, user: object) -> dict:
-    """How many members want the paper, and whether this one does: one query."""
-    counts = paper.wants.aggregate(
-        want_count=Count("pk"), mine=Count("pk", filter=Q(user_id=user.pk))
-    )
-    return {"want_count": counts["want_count"], "wanted": bool(counts["mine"])}
+    """How many members want the paper (kept on it), and whether this one does: one query."""
+    return {"want_count": paper.want_count, "wanted": paper.wants.filter(user_id=user.pk).exists()}
 
 
 def _presenting_context(paper: Paper) -> dict:

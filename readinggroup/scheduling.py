@@ -423,9 +423,14 @@ def forget_presenter(*, user: User) -> None:
 
 
 def set_want(*, user: User, paper: Paper, wanted: bool) -> bool:
-    """Mark or unmark a paper as wanted; idempotent, so a double click is harmless."""
-    if wanted:
-        WantToRead.objects.get_or_create(user=user, paper=paper)
-    else:
-        WantToRead.objects.filter(user=user, paper=paper).delete()
+    """Mark or unmark a paper as wanted; idempotent, so a double click is harmless.
+
+    ``paper.want_count`` moves with the mark, in this transaction, and only when a
+    row was really inserted or deleted (the receivers beside ``WantToRead``).
+    """
+    with transaction.atomic():
+        if wanted:
+            WantToRead.objects.get_or_create(user=user, paper=paper)
+        else:
+            WantToRead.objects.filter(user=user, paper=paper).delete()
     return wanted

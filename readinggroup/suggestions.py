@@ -17,7 +17,7 @@ import datetime as dt
 from collections import defaultdict
 from dataclasses import dataclass, field
 
-from django.db.models import Exists, OuterRef, QuerySet, Subquery
+from django.db.models import Exists, OuterRef, QuerySet
 from django.utils import timezone
 from django.utils.dateformat import format as date_format
 
@@ -92,13 +92,11 @@ def suggest_presenters(session: Session, *, now: dt.datetime | None = None) -> l
 
     # Their own unscheduled wishes, the most wanted by the group first.
     scheduled = Slot.objects.filter(paper=OuterRef("paper_id"), upcoming=True)
-    interest = Paper.objects.with_interest().filter(pk=OuterRef("paper_id"))
     wishes = (
         _in_topic(WantToRead.objects.filter(user__in=people), session, "paper_id")
         .filter(~Exists(scheduled))
         .select_related("paper")
-        .annotate(group_wants=Subquery(interest.values("want_count")))
-        .order_by("-group_wants", "created_at", "pk")
+        .order_by("-paper__want_count", "created_at", "pk")
     )
     wishes_of: dict[int, list[Paper]] = defaultdict(list)
     for wish in wishes:

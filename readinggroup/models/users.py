@@ -3,6 +3,9 @@ from __future__ import annotations
 from django.contrib.auth.models import AbstractUser
 from django.contrib.auth.models import UserManager as DjangoUserManager
 from django.db import models
+from django.db.models import F
+from django.db.models.signals import post_delete, post_save
+from django.dispatch import receiver
 
 
 class Role(models.TextChoices):
@@ -111,3 +114,28 @@ class WantToRead(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} wants {self.paper_id}"
+
+
+# Paper.want_count follows the marks through these two receivers, so every way of
+# making or removing a mark (set_want, the admin, a deleted account's cascade, a
+# merge dropping a duplicate wish) keeps it right, inside the change's transaction.
+# Bulk operations skip signals: they call Paper.objects.recount_wants() themselves.
+
+
+@receiver(post_save, sender=WantToRead)
+def _count_new_want(sender: type, instance: WantToRead, created: bool, raw: bool, **kw) -> None:
+    # Only a row actually inserted counts (get_or_create finding one sends no created).
+    # Fixtures (raw) bring their papers' counts with them.
+    if created and not raw:
+        from papers.models import Paper
+
+        Paper.objects.filter(pk=instance.paper_id).update(want_count=F("want_count") + 1)
+
+
+@receiver(post_delete, sender=WantToRead)
+def _recount_after_unwant(sender: type, instance: WantToRead, **kw: object) -> None:
+    # A recount, not "- 1": Django sends post_delete for a row another transaction
+    # deleted first, and counting what is left is right either way.
+    from papers.models import Paper
+
+    Paper.objects.recount_wants(paper_ids=[instance.paper_id])
