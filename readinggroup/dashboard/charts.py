@@ -50,6 +50,8 @@ class Chart:
     total_label: str = ""
     detail_label: str = ""
     bars: list[Bar] = field(default_factory=list)
+    # What the bars leave out, e.g. "and 197 more topics": drawn as a last line.
+    more: str = ""
 
     @property
     def svg(self) -> SafeString:
@@ -69,7 +71,7 @@ def _width(value: int, scale_max: int) -> str:
 
 
 def height(chart: Chart) -> int:
-    return PADDING * 2 + ROW_HEIGHT * max(len(chart.bars), 1)
+    return PADDING * 2 + ROW_HEIGHT * (max(len(chart.bars), 1) + (1 if chart.more else 0))
 
 
 def render_svg(chart: Chart) -> str:
@@ -144,4 +146,16 @@ def render_svg(chart: Chart) -> str:
             "text",
             {"class": "chart-value", "x": f"{end:.2f}", "y": middle, "dominant-baseline": "middle"},
         ).text = f"{bar.value} of {bar.total}" if bar.total is not None else str(bar.value)
+    if chart.more:
+        top = PADDING + len(chart.bars) * ROW_HEIGHT
+        ET.SubElement(
+            svg,
+            "text",
+            {
+                "class": "chart-more",
+                "x": str(BAR_X),
+                "y": f"{top + ROW_HEIGHT / 2:.1f}",
+                "dominant-baseline": "middle",
+            },
+        ).text = _clean(chart.more)
     return ET.tostring(svg, encoding="unicode")

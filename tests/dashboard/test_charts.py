@@ -8,7 +8,7 @@ import xml.etree.ElementTree as ET
 import pytest
 from django.utils import timezone
 
-from readinggroup.dashboard import charts
+from readinggroup.dashboard import charts, stats
 from readinggroup.dashboard.charts import Bar, Chart
 from readinggroup.dashboard.stats import months_before, presentation_load, topic_coverage
 from readinggroup.models import Session, SessionStatus
@@ -236,3 +236,83 @@ def test_presentation_load_escapes_member_names(organizer) -> None:
     assert "<script>" not in markup
     labels = [r["label"] for r in _rows(ET.fromstring(markup))]
     assert "<script>alert('m')</script>" in labels
+
+
+# --- Bounded at any size ------------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_topic_coverage_draws_the_topics_listing_most_papers_and_counts_the_rest() -> None:
+    for i in range(stats.TOP_TOPICS + 2):  # topic i lists i + 1 papers
+        topic = TopicFactory(name=f"Topic {i:02d}")
+        for _ in range(i + 1):
+            ListingFactory(topic=topic)
+
+    chart = topic_coverage()
+
+    root = _svg(chart)
+    rows = _rows(root)
+    assert [(r["label"], r["total"]) for r in rows] == [
+        (f"Topic {i:02d}", i + 1) for i in range(stats.TOP_TOPICS + 1, 1, -1)
+    ]
+    more = root.find("svg:text[@class='chart-more']", NS)
+    assert more.text == "and 2 more topics"
+    assert root.get("viewBox") == f"0 0 640 {8 * 2 + 26 * (stats.TOP_TOPICS + 1)}"
+    assert chart.title == "Topic coverage: the topics listing the most papers"
+    assert "the 12 topics listing the most papers" in chart.description
+    assert "Not drawn: and 2 more topics." in chart.description
+
+
+@pytest.mark.django_db
+def test_topic_coverage_few_topics_have_no_more_line() -> None:
+    ListingFactory(topic=TopicFactory(name="Only"))
+    root = _svg(topic_coverage())
+    assert root.find("svg:text[@class='chart-more']", NS) is None
+
+
+@pytest.mark.django_db
+def test_presentation_load_draws_the_busiest_and_you_and_sums_up_the_others(
+    organizer, member, other_member
+) -> None:
+    from tests.factories import UserFactory
+
+    busy = [UserFactory(display_name=f"Busy {i:02d}") for i in range(stats.TOP_MEMBERS)]
+    for i, person in enumerate(busy):
+        held_session(organizer, 10 + i, [person])
+        if i < 5:
+            held_session(organizer, 30 + i, [person])
+    # Mira presented once, like ten of the busy ones, but sorts after them by name.
+    held_session(organizer, 50, [member])
+    UserFactory(display_name="Zed Once")
+    held_session(organizer, 51, [UserFactory(display_name="Zoe Once")])
+
+    chart = presentation_load(user=member)
+
+    rows = _rows(_svg(chart))
+    expected = [(f"Busy {i:02d}", 2) for i in range(5)]
+    expected += [(f"Busy {i:02d}", 1) for i in range(5, stats.TOP_MEMBERS)]
+    assert [(r["label"], r["value"]) for r in rows] == [*expected, ("Mira Member", 1)]
+    more = _svg(chart).find("svg:text[@class='chart-more']", NS)
+    # Olga, Otto and Zed never presented; Zoe once.
+    assert more.text == "4 other members presented 0\N{EN DASH}1 times"
+    assert "22 presentations in sessions held, shared among 17 of 20 members." in (
+        chart.description
+    )
+    assert "Drawn: the 16 members who presented most and you;" in chart.description
+
+    # Someone else sees the same busiest fifteen, and Mira among the others.
+    chart = presentation_load(user=other_member)
+    assert [b.label for b in chart.bars] == [label for label, _ in expected]
+    assert chart.more == "5 other members presented 0\N{EN DASH}1 times"
+
+
+@pytest.mark.django_db
+def test_presentation_load_you_are_not_added_if_you_did_not_present(organizer, member) -> None:
+    from tests.factories import UserFactory
+
+    for i in range(stats.TOP_MEMBERS + 1):
+        held_session(organizer, 10 + i, [UserFactory(display_name=f"Busy {i:02d}")])
+    chart = presentation_load(user=member)
+    assert "Mira Member" not in [b.label for b in chart.bars]
+    assert len(chart.bars) == stats.TOP_MEMBERS
+    assert chart.more == "3 other members presented 0\N{EN DASH}1 times"
