@@ -146,7 +146,11 @@ def apply_import(document: ParsedDocument, *, content_sha256: str) -> ImportRepo
             )
 
         listings_created = _add_listings(document.entries, topics, paper_by_key)
-        candidates_created = duplicates.record_candidates(new_papers)
+        # The plan already compared the new papers with the catalogue and with each other,
+        # inside this transaction: store those pairs rather than searching a second time.
+        candidates_created = duplicates.save_candidates(
+            plan.candidates, {p.title_key: p.pk for p in new_papers}
+        )
 
     return ImportReport(
         reading_list=reading_list,
