@@ -556,6 +556,7 @@ class _Builder:
                 for paper_id in sorted(chosen)
             ]
         WantToRead.objects.bulk_create(marks, batch_size=BATCH)
+        Paper.objects.recount_wants()  # bulk_create sends no signals
 
     # --- notes ----------------------------------------------------------------------
 
