@@ -4,6 +4,8 @@ import re
 
 import bibtexparser
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from papers.models import Paper
@@ -91,3 +93,11 @@ def test_most_wanted_query_count_is_fixed(
     # session, user, count, papers with their counts, their listings
     with django_assert_num_queries(5):
         member_client.get(CATALOGUE, {"sort": "wanted"}, headers={"HX-Request": "true"})
+
+
+def test_most_wanted_sort_reads_the_stored_count(member_client, papers) -> None:
+    with CaptureQueriesContext(connection) as queries:
+        html = member_client.get(CATALOGUE, {"sort": "wanted"}).content.decode()
+    assert _titles(html) == ["Bravo", "Delta", "Charlie", "Alpha", "Echo"]
+    # No aggregation over every mark on each request: the column is kept up to date.
+    assert not [q["sql"] for q in queries if "readinggroup_wanttoread" in q["sql"]]
