@@ -8,9 +8,12 @@ import pytest
 from django.db import IntegrityError, connection, transaction
 from django.db.migrations.executor import MigrationExecutor
 from django.db.models import Count
+from django.utils import timezone
 
 from papers.merging import merge_papers
 from papers.models import Paper
+from readinggroup.benchmark.generate import generate_group
+from readinggroup.benchmark.shapes import SHAPES
 from readinggroup.models import User, WantToRead
 from readinggroup.scheduling import set_want
 from tests.factories import PaperFactory, UserFactory
@@ -124,6 +127,12 @@ def test_want_count_equals_marks_after_random_changes(seed: int) -> None:
                 User.objects.filter(pk=gone.pk).delete()
         assert _stored() == _counted(), f"after {step}"
     assert sum(_stored().values()) == WantToRead.objects.count()
+
+
+def test_generated_group_has_counts_matching_its_bulk_created_marks() -> None:
+    generate_group(SHAPES["tiny"], seed=3, today=timezone.localdate())
+    assert WantToRead.objects.exists()
+    assert _stored() == _counted()
 
 
 def _migrate(papers_migration: str):
