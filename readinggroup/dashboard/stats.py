@@ -6,12 +6,12 @@ import calendar
 import datetime as dt
 from collections import Counter
 
-from django.db.models import Case, Count, F, Max, Min, Q, QuerySet, Sum, Value, When, Window
+from django.db.models import Case, Count, F, Max, Min, Q, Sum, Value, When, Window
 from django.db.models.functions import Coalesce, Concat, Lower, NullIf, RowNumber, Trim
 from django.template.defaultfilters import pluralize
 from django.utils import timezone
 
-from papers.models import Topic
+from papers.models import Listing, Topic
 from readinggroup.models import Slot, User
 
 from .charts import Bar, Chart
@@ -35,31 +35,32 @@ def _day(day: dt.date) -> str:
     return f"{day.day} {day:%b %Y}"
 
 
-def _topics() -> QuerySet[Topic]:
-    return Topic.objects.annotate(listed=Count("listings__paper", distinct=True)).filter(
-        listed__gt=0
-    )
-
-
 def topic_coverage(now: dt.datetime | None = None) -> Chart:
     """The TOP_TOPICS topics listing the most papers: papers discussed (presented in a past
-    session that was held) of papers listed. Two queries, bounded rows at any size."""
+    session that was held) of papers listed.
+
+    Three small queries whatever the catalogue's size: rank topics by their listings
+    (an index scan, no join), count the topics, then count discussed papers for the
+    drawn topics only."""
     now = now or timezone.now()
-    held = Q(listings__paper__in=Slot.objects.presented(now).values("paper"))
-    topics = list(
-        _topics()
-        .select_related("reading_list")
-        .annotate(discussed=Count("listings__paper", filter=held, distinct=True))
-        .order_by("-listed", Lower("name"), "pk")[:TOP_TOPICS]
+    ranked = (
+        Listing.objects.values("topic")
+        .annotate(listed=Count("pk"))  # a paper is listed once per topic (a constraint)
+        .order_by("-listed", "topic")[:TOP_TOPICS]
     )
-    more = _topics().count() - len(topics)
+    listed = {row["topic"]: row["listed"] for row in ranked}
+    more = Listing.objects.values("topic").distinct().count() - len(listed)
+    held = Q(listings__paper__in=Slot.objects.presented(now).values("paper"))
+    discussed = Topic.objects.filter(pk__in=listed).select_related("reading_list")
+    discussed = {t.pk: t for t in discussed.annotate(discussed=Count("listings", filter=held))}
+    topics = [discussed[pk] for pk in listed if pk in discussed]
     # Two lists may share a topic name: only then does the label name the list.
     repeated = {name for name, n in Counter(t.name for t in topics).items() if n > 1}
     bars = [
         Bar(
             label=f"{t.name} ({t.reading_list.name})" if t.name in repeated else t.name,
             value=t.discussed,
-            total=t.listed,
+            total=listed[t.pk],
             detail=t.reading_list.name,
         )
         for t in topics
@@ -83,62 +84,94 @@ def topic_coverage(now: dt.datetime | None = None) -> Chart:
     )
 
 
-def _shown_name() -> Coalesce:
-    """``User.name`` in SQL: display name, else full name, else username."""
-    full = Trim(Concat("first_name", Value(" "), "last_name"))
-    return Lower(Coalesce(NullIf("display_name", Value("")), NullIf(full, Value("")), "username"))
+NAME_FIELDS = ("display_name", "first_name", "last_name", "username")
+
+
+def _shown_name(prefix: str = "") -> Lower:
+    """``User.name`` in SQL (display name, else full name, else username), for sorting."""
+    first, last, display, username = (
+        f"{prefix}first_name",
+        f"{prefix}last_name",
+        f"{prefix}display_name",
+        f"{prefix}username",
+    )
+    full = Trim(Concat(first, Value(" "), last))
+    return Lower(Coalesce(NullIf(display, Value("")), NullIf(full, Value("")), username))
 
 
 def presentation_load(now: dt.datetime | None = None, *, user: User | None = None) -> Chart:
     """Presentations given in the term (the last TERM_MONTHS months until today): the
     TOP_MEMBERS members who gave the most, ``user`` too if they presented, and one line
-    for everyone else. Two queries, bounded rows at any size."""
+    for everyone else.
+
+    Three small queries whatever the group's size, all starting from the term's
+    presented slots: the ranked presenters, the members who did not present (to fill
+    a small group's chart), and a summary of the presenters not drawn."""
     now = now or timezone.now()
     today = timezone.localdate(now)
     start_day = months_before(today, TERM_MONTHS)
     start = dt.datetime.combine(start_day, dt.time.min, tzinfo=timezone.get_current_timezone())
-    in_term = Q(slots__in=Slot.objects.presented(now).filter(session__starts_at__gte=start))
-    members = User.objects.annotate(load=Count("slots", filter=in_term)).filter(
-        Q(is_active=True) | Q(load__gt=0)
+    term = Slot.objects.presented(now).filter(session__starts_at__gte=start).order_by()
+    by_presenter = term.values("presenter", *(f"presenter__{f}" for f in NAME_FIELDS)).annotate(
+        load=Count("pk")
     )
-    # By load, then by the name shown; the rank is computed by the database. ``you`` is 1
-    # on the user's row only, so one filter on window values picks both (a filter mixing
-    # window and plain conditions is not supported).
     me = user.pk if user is not None and user.pk else 0
-    ranked = members.annotate(
-        rank=Window(RowNumber(), order_by=[F("load").desc(), _shown_name().asc(), F("pk").asc()]),
-        you=Window(RowNumber(), order_by=[Case(When(pk=me, then=0), default=1), F("pk").asc()]),
+    # ``you`` is 1 on the user's row if they presented (else on some other row, dropped
+    # below): one filter on window values picks the busiest and them.
+    ranked = by_presenter.annotate(
+        rank=Window(
+            RowNumber(),
+            order_by=[F("load").desc(), _shown_name("presenter__").asc(), F("presenter").asc()],
+        ),
+        you=Window(
+            RowNumber(), order_by=[Case(When(presenter=me, then=0), default=1), F("presenter")]
+        ),
     )
     rows = ranked.filter(Q(rank__lte=TOP_MEMBERS) | Q(you=1)).order_by("rank")
-    # Row ``you`` is the user's (or anyone's when there is no user): kept if they presented.
-    top = [m for m in rows if m.rank <= TOP_MEMBERS or (m.pk == me and m.load > 0)]
-    bars = [Bar(label=m.name, value=m.load) for m in top]
-    others = members.exclude(pk__in=[m.pk for m in top]).aggregate(
-        count=Count("pk"),
+    rows = [r for r in rows if r["rank"] <= TOP_MEMBERS or r["presenter"] == me]
+    # Active members who did not present: the first few by name fill a small group's chart.
+    idle = (
+        User.objects.filter(is_active=True)
+        .exclude(pk__in=term.values("presenter"))
+        .annotate(idle_count=Window(Count("pk")))
+        .order_by(_shown_name(), "pk")[:TOP_MEMBERS]
+    )
+    idle = list(idle)
+    idle_count = idle[0].idle_count if idle else 0
+    idle = idle[: max(0, TOP_MEMBERS - len(rows))]
+    others = by_presenter.exclude(presenter__in=[r["presenter"] for r in rows]).aggregate(
+        count=Count("presenter"),
         presentations=Coalesce(Sum("load"), 0),
-        presenters=Count("pk", filter=Q(load__gt=0)),
         low=Min("load"),
         high=Max("load"),
     )
+
+    def name(row: dict) -> str:
+        return User(**{f: row[f"presenter__{f}"] for f in NAME_FIELDS}).name
+
+    bars = [Bar(label=name(r), value=r["load"]) for r in rows]
+    bars[TOP_MEMBERS:TOP_MEMBERS] = [Bar(label=m.name, value=0) for m in idle]
+    hidden = others["count"] + idle_count - len(idle)
     rest = ""
-    if others["count"]:
-        low, high = others["low"], others["high"]
+    if hidden:
+        low = 0 if idle_count > len(idle) else others["low"]
+        high = others["high"] if others["count"] else 0
         times = f"{low} time{pluralize(low)}" if low == high else f"{low}\N{EN DASH}{high} times"
-        rest = f"{others['count']} other member{pluralize(others['count'])} presented {times}"
-    total = sum(b.value for b in bars) + others["presentations"]
-    presenters = sum(1 for b in bars if b.value) + others["presenters"]
-    term = f"{_day(start_day)} to {_day(today)}"
+        rest = f"{hidden} other member{pluralize(hidden)} presented {times}"
+    total = sum(r["load"] for r in rows) + others["presentations"]
+    presenters = len(rows) + others["count"]
+    you_too = " and you" if rows and rows[-1]["rank"] > TOP_MEMBERS else ""
+    term_text = f"{_day(start_day)} to {_day(today)}"
     return Chart(
         chart_id="chart-presentation-load",
-        title=f"Presentations per member, {term}",
+        title=f"Presentations per member, {term_text}",
         description=(
-            f"The term is the last {TERM_MONTHS} months until today ({term}). "
+            f"The term is the last {TERM_MONTHS} months until today ({term_text}). "
             f"{total} presentations in sessions held, "
-            f"shared among {presenters} of {len(bars) + others['count']} members."
+            f"shared among {presenters} of {presenters + idle_count} members."
             + (
-                f" Drawn: the {len(bars)} members who presented most"
-                + (" and you" if len(top) > TOP_MEMBERS else "")
-                + f"; {rest}."
+                f" Drawn: the {len(bars) - bool(you_too)} members who presented most"
+                f"{you_too}; {rest}."
                 if rest
                 else ""
             )
