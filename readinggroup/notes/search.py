@@ -7,6 +7,12 @@ migration 0003_notes_search. Both index the Markdown source with HTML tags and
 link targets removed (the tokenisers ignore the remaining Markdown punctuation),
 never ``body_html``.
 
+The notes page searches through :func:`search_page`: it ranks only the
+``SEARCH_WINDOW`` newest matches (one cheap pass over the index; ranking every
+one of tens of thousands of matches costs a full scan of their positions), so a
+search answers in a fixed time at any size, says "500+" rather than counting,
+and shows the best of the newest matches, which is what a reading group wants.
+
 What members type is never passed to the engine as syntax: it is reduced to
 words, "quoted phrases" and -excluded words, and rebuilt as a query that cannot
 fail to parse.
@@ -18,6 +24,7 @@ import re
 import unicodedata
 from dataclasses import dataclass
 
+from django.core.paginator import Page, Paginator
 from django.db import connections
 from django.db.models import F, Func, QuerySet, TextField, Value
 from django.db.models.expressions import RawSQL
@@ -31,6 +38,7 @@ PREFIX_MIN_CHARS = 3  # shorter prefixes match nearly everything and are slow
 # Marks around hits in the engine's snippet; clean_body keeps them out of notes.
 HIT_START, HIT_END = "\x02", "\x03"
 SNIPPET_TOKENS = 24
+SEARCH_WINDOW = 500  # matches ranked per search, newest first
 
 _TOKEN_RE = re.compile(r'(-?)"([^"]*)"?|(-?)([^\s"]+)')
 _WORD_RE = re.compile(r"[^\W_]+")  # letters and digits; everything else separates
@@ -87,6 +95,57 @@ def search_notes(query: str, *, notes: QuerySet[Note] | None = None) -> QuerySet
     else:  # pragma: no cover - settings allow only these two
         raise NotImplementedError(f"Note search does not support {vendor}.")
     return found.order_by("-rank", "-created_at", "-pk")
+
+
+@dataclass(frozen=True)
+class Hit:
+    pk: int
+    rank: float
+    snippet: str | None = None  # SQLite only: FTS5 makes snippets in the matching query
+
+
+def search_page(
+    query: str, *, notes: QuerySet[Note], page_number: object, per_page: int
+) -> tuple[Page, bool]:
+    """One page of the best matches among the ``SEARCH_WINDOW`` newest, and whether
+    there were more matches than that.
+
+    Two queries whatever the number of notes: the window of (id, rank[, snippet])
+    ranked by the engine, then the page's notes with ``notes``' select_related.
+    The page's object_list holds Notes with ``rank`` and ``snippet``.
+    """
+    terms = parse_query(query)
+    hits: list[Hit] = []
+    if terms:
+        vendor = connections[notes.db].vendor
+        if vendor == "sqlite":
+            window = _search_sqlite(notes, terms).order_by(RawSQL("notes_fts.rowid", []).desc())
+            rows = window.values_list("pk", "rank", "snippet")[:SEARCH_WINDOW]
+        else:
+            window = _search_postgresql(notes, terms, with_snippet=False).order_by("-pk")
+            rows = window.values_list("pk", "rank")[:SEARCH_WINDOW]
+        hits = [Hit(*row) for row in rows]
+    hits.sort(key=lambda hit: (-hit.rank, -hit.pk))
+    page = Paginator(hits, per_page).get_page(page_number)
+    page.object_list = _notes_for(list(page.object_list), notes, terms)
+    return page, len(hits) >= SEARCH_WINDOW
+
+
+def _notes_for(hits: list[Hit], notes: QuerySet[Note], terms: list[Term]) -> list[Note]:
+    if not hits:
+        return []
+    found = notes.filter(pk__in=[hit.pk for hit in hits])
+    if connections[notes.db].vendor == "postgresql":
+        found = found.annotate(snippet=_headline(terms))
+    by_pk = {note.pk: note for note in found}
+    page = []
+    for hit in hits:
+        if (note := by_pk.get(hit.pk)) is not None:
+            note.rank = hit.rank
+            if hit.snippet is not None:
+                note.snippet = hit.snippet
+            page.append(note)
+    return page
 
 
 def _marked(snippet: F | Func | RawSQL) -> Func:
@@ -161,31 +220,38 @@ def tsquery(terms: list[Term]) -> str:
     return " & ".join(parts)
 
 
-def _search_postgresql(notes: QuerySet[Note], terms: list[Term]) -> QuerySet[Note]:
-    from django.contrib.postgres.search import (
-        SearchHeadline,
-        SearchQuery,
-        SearchRank,
-        SearchVector,
-    )
+def _tsquery(terms: list[Term]):
+    from django.contrib.postgres.search import SearchQuery
 
-    vector = SearchVector(plain_text(), config=SEARCH_CONFIG)
-    query = SearchQuery(tsquery(terms), search_type="raw", config=SEARCH_CONFIG)
+    return SearchQuery(tsquery(terms), search_type="raw", config=SEARCH_CONFIG)
+
+
+def _headline(terms: list[Term]) -> Func:
+    from django.contrib.postgres.search import SearchHeadline
+
     # As in the SQLite index: no stray hit markers, no bold/code/strike-through marks.
     text = plain_text()
     for mark in (HIT_START, HIT_END, "**", "__", "`", "~~"):
         text = Replace(text, Value(mark))
     headline = SearchHeadline(
         text,
-        query,
+        _tsquery(terms),
         config=SEARCH_CONFIG,
         start_sel=HIT_START,
         stop_sel=HIT_END,
         max_words=SNIPPET_TOKENS,
         min_words=SNIPPET_TOKENS // 2,
     )
-    return (
-        notes.alias(search=vector)
-        .filter(search=query)
-        .annotate(rank=SearchRank(vector, query), snippet=_marked(headline))
-    )
+    return _marked(headline)
+
+
+def _search_postgresql(
+    notes: QuerySet[Note], terms: list[Term], *, with_snippet: bool = True
+) -> QuerySet[Note]:
+    from django.contrib.postgres.search import SearchRank, SearchVector
+
+    vector = SearchVector(plain_text(), config=SEARCH_CONFIG)
+    query = _tsquery(terms)
+    found = notes.alias(search=vector).filter(search=query).annotate(rank=SearchRank(vector, query))
+    # ts_headline re-reads each note: only for the notes shown.
+    return found.annotate(snippet=_headline(terms)) if with_snippet else found

@@ -7,13 +7,13 @@ paper or session page and a message, so everything works without JavaScript.
 
 from __future__ import annotations
 
+import datetime as dt
 from urllib.parse import urlencode
 
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.paginator import Paginator
-from django.db.models import Prefetch, QuerySet
+from django.db.models import Prefetch, Q, QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_POST
@@ -22,11 +22,11 @@ from django.views.decorators.vary import vary_on_headers
 from papers import access as paper_access
 from papers.models import Listing, Paper, Topic
 from readinggroup import access as session_access
-from readinggroup.htmx import filters_in_use, render_results
+from readinggroup.htmx import filters_in_use
 from readinggroup.models import Note, Session, User
 
 from . import access, actions
-from .search import search_notes
+from .search import search_page
 
 PAGE_SIZE = 25
 THREAD = "readinggroup/thread.html#thread"
@@ -187,7 +187,13 @@ def note_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 class NoteFilterForm(forms.Form):
-    """Search and filters of the notes page. Bad values are ignored, never an error page."""
+    """Search and filters of the notes page.
+
+    Topic is a select (a few hundred topics); paper, session and author come from
+    links (a note's "on …"/"by …", a thread's "All notes") and show as removable
+    chips, since listing every paper, session or member would make the page huge.
+    A bad value is dropped with a message (``problems``), never an error page.
+    """
 
     q = forms.CharField(required=False, max_length=200, label="Search")
     topic = forms.IntegerField(required=False, min_value=1)
@@ -195,13 +201,45 @@ class NoteFilterForm(forms.Form):
     paper = forms.IntegerField(required=False, min_value=1)
     author = forms.IntegerField(required=False, min_value=1)
 
+    LABELS = {"q": "search", "topic": "topic", "session": "session", "paper": "paper"}
+
     def __init__(self, data: object = None, **kwargs: object) -> None:
         super().__init__(data, **kwargs)
         self.full_clean()
+        self.problems: list[str] = []
         for name in list(self.errors):
             self.cleaned_data.pop(name, None)
+            self.problems.append(
+                f"“{self.data.get(name, '')[:40]}” is not a valid "
+                f"{self.LABELS.get(name, name)}: showing notes without that filter."
+            )
+        self.chips: list[tuple[str, str, int, str]] = []  # label, name, value, URL without it
+
+    def resolve(self, request: HttpRequest) -> None:
+        """Look up the chosen paper, session and author (one query each, only if chosen)."""
+        lookups = {
+            "paper": (Paper.objects.all(), "Paper"),
+            "session": (Session.objects.all(), "Session"),
+            "author": (User.objects.filter(is_active=True), "Author"),
+        }
+        for name, (objects, label) in lookups.items():
+            pk = self.cleaned_data.get(name)
+            if not pk:
+                continue
+            obj = objects.filter(pk=pk).first()
+            if obj is None:
+                self.cleaned_data.pop(name)
+                self.problems.append(
+                    f"There is no {name} #{pk}: showing notes without that filter."
+                )
+                continue
+            text = obj.name if isinstance(obj, User) else str(obj)
+            rest = {k: v for k, v in filters_in_use(request).items() if k not in (name, "before")}
+            url = request.path + (f"?{urlencode(rest)}" if rest else "")
+            self.chips.append((f"{label}: {text}", name, pk, url))
 
     def filter(self, notes: QuerySet[Note]) -> QuerySet[Note]:
+        """The chosen notes; searching is done by the view (see search.search_page)."""
         data = self.cleaned_data
         if data.get("topic"):
             listed = Listing.objects.filter(topic_id=data["topic"]).values("paper_id")
@@ -209,9 +247,7 @@ class NoteFilterForm(forms.Form):
         for name in ("session", "paper", "author"):
             if data.get(name):
                 notes = notes.filter(**{f"{name}_id": data[name]})
-        if data.get("q"):
-            return search_notes(data["q"], notes=notes)
-        return notes.order_by("-created_at", "-pk")
+        return notes
 
     @property
     def is_filtered(self) -> bool:
@@ -222,25 +258,74 @@ class NoteFilterForm(forms.Form):
 @login_required
 @vary_on_headers("HX-Request")
 def note_list(request: HttpRequest) -> HttpResponse:
+    """Newest notes first, a page at a time ("Older notes" follows a cursor, never
+    an OFFSET or a COUNT over every note); or the best matches of a search."""
     form = NoteFilterForm(request.GET)
-    visible = access.visible_notes(request.user)
-    notes = form.filter(visible.select_related("author", "paper", "session"))
-    page = Paginator(notes, PAGE_SIZE).get_page(request.GET.get("page"))
-    context = {
-        "form": form,
-        "page": page,
-        "query": urlencode(filters_in_use(request)),
-        "searching": bool(form.cleaned_data.get("q")),
-    }
+    form.resolve(request)
+    notes = form.filter(access.visible_notes(request.user)).select_related(
+        "author", "paper", "session"
+    )
+    filters = {k: v for k, v in filters_in_use(request).items() if k not in ("before", "after")}
+    context = {"form": form, "query": urlencode(filters), "searching": False, "more": False}
+    if query := form.cleaned_data.get("q"):
+        page, more = search_page(
+            query, notes=notes, page_number=request.GET.get("page"), per_page=PAGE_SIZE
+        )
+        context.update(searching=True, page=page, more=more, notes=page.object_list)
+    else:
+        context.update(newest_first(notes, request, form.problems))
     if request.htmx and not request.htmx.boosted:
-        return render_results(request, "readinggroup/notes.html#results", context, page)
-    # The choices offered are those that lead to notes this member can see.
-    context.update(
-        topics=Topic.objects.select_related("reading_list").order_by(
-            "reading_list__name", "position"
-        ),
-        sessions=Session.objects.filter(pk__in=visible.values("session_id")).order_by("-starts_at"),
-        papers=Paper.objects.filter(pk__in=visible.values("paper_id")).order_by("title_key"),
-        authors=User.objects.filter(pk__in=visible.values("author_id")).order_by("username"),
+        response = render(request, "readinggroup/notes.html#results", context)
+        # A clean, shareable URL: "?q=paging", not "?q=paging&topic=".
+        used = urlencode({k: v for k, v in request.GET.items() if v})
+        response["HX-Push-Url"] = request.path + (f"?{used}" if used else "")
+        return response
+    context["topics"] = Topic.objects.select_related("reading_list").order_by(
+        "reading_list__name", "position"
     )
     return render(request, "readinggroup/notes.html", context)
+
+
+def newest_first(notes: QuerySet[Note], request: HttpRequest, problems: list[str]) -> dict:
+    """A page of ``notes``, newest first, before or after a cursor; one query.
+
+    The cursor is "<created_at in µs since the epoch>.<id>" of the last (or first)
+    note shown: (created_at, id) orders notes totally, so no note is skipped or
+    shown twice even when many share a time, and the created_at index serves it.
+    """
+    before = _cursor(request.GET.get("before"), problems)
+    after = None if before else _cursor(request.GET.get("after"), problems)
+    if before:
+        at, pk = before
+        notes = notes.filter(created_at__lte=at).filter(Q(created_at__lt=at) | Q(pk__lt=pk))
+    elif after:
+        at, pk = after
+        notes = notes.filter(created_at__gte=at).filter(Q(created_at__gt=at) | Q(pk__gt=pk))
+    order = ("created_at", "pk") if after else ("-created_at", "-pk")
+    rows = list(notes.order_by(*order)[: PAGE_SIZE + 1])
+    more = len(rows) > PAGE_SIZE
+    rows = rows[:PAGE_SIZE]
+    if after:
+        rows.reverse()
+    return {
+        "notes": rows,
+        "older": _cursor_of(rows[-1]) if rows and (more or after) else "",
+        "newer": _cursor_of(rows[0]) if rows and (before or (after and more)) else "",
+    }
+
+
+def _cursor(value: str | None, problems: list[str]) -> tuple[dt.datetime, int] | None:
+    if not value:
+        return None
+    micros, _, pk = value.partition(".")
+    try:
+        at = dt.datetime(1970, 1, 1, tzinfo=dt.UTC) + dt.timedelta(microseconds=int(micros))
+        return at, int(pk)
+    except (ValueError, OverflowError):
+        problems.append("That page link is broken: showing the newest notes.")
+        return None
+
+
+def _cursor_of(note: Note) -> str:
+    delta = note.created_at - dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
+    return f"{delta // dt.timedelta(microseconds=1)}.{note.pk}"

@@ -245,7 +245,7 @@ def test_notes_page_search_ranks_and_highlights(member_client: Client, member, p
     _note(member, paper, "once: batching")
     _note(member, paper, "batching, batching, batching")
     response = member_client.get(NOTES, {"q": "batching"})
-    assert [n.body for n in response.context["page"].object_list] == [
+    assert [n.body for n in response.context["notes"]] == [
         "batching, batching, batching",
         "once: batching",
     ]
