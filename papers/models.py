@@ -142,7 +142,8 @@ class Paper(models.Model):
     search_text = models.TextField(blank=True, editable=False)
     # How many members want to read it: kept in step with WantToRead (see recount_wants)
     # so "most wanted" lists need no aggregation over every mark.
-    want_count = models.PositiveIntegerField(default=0, editable=False)
+    # db_default too: rows inserted by code that predates the column start at 0.
+    want_count = models.PositiveIntegerField(default=0, db_default=0, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
