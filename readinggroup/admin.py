@@ -1,5 +1,6 @@
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
+from django.http import HttpRequest
 
 from .models import (
     GroupSettings,
@@ -61,6 +62,13 @@ class WantToReadAdmin(admin.ModelAdmin):
     list_display = ("user", "paper", "created_at")
     search_fields = ("user__username", "paper__title")
     raw_id_fields = ("user", "paper")
+
+    def get_readonly_fields(
+        self, request: HttpRequest, obj: WantToRead | None = None
+    ) -> tuple[str, ...]:
+        # Moving a mark to another paper would leave both papers' want_count stale;
+        # delete the mark and add a new one instead.
+        return ("user", "paper") if obj else ()
 
 
 @admin.register(Note)

@@ -18,6 +18,7 @@ from django.views.decorators.vary import vary_on_headers
 from django_htmx.http import HttpResponseClientRedirect
 
 from papers.access import paper_for_viewing
+from papers.models import Paper
 
 from . import access, scheduling, slides, suggestions
 from .forms import AssignForm, ClaimForm, SeriesForm, SessionForm, SlidesForm, unscheduled_papers
@@ -388,6 +389,12 @@ def want_toggle(request: HttpRequest, pk: int) -> HttpResponse:
         return render(
             request,
             "papers/paper_detail.html#want",
-            {"paper": paper, "wanted": wanted, "want_count": paper.wants.count()},
+            {"paper": paper, "wanted": wanted, "want_count": _stored_want_count(paper)},
         )
     return redirect(paper)
+
+
+def _stored_want_count(paper: Paper) -> int:
+    """The counter the mark just updated (kept by the WantToRead signals)."""
+    paper.refresh_from_db(fields=["want_count"])
+    return paper.want_count

@@ -119,7 +119,7 @@ def dashboard(user: User, now: dt.datetime | None = None) -> dict:
         "claimable": claimable_sessions(user, now),
         "wanted": most_wanted(user, now),
         "notes": recent_notes(user),
-        "charts": [stats.topic_coverage(now), stats.presentation_load(now)],
+        "charts": [stats.topic_coverage(now), stats.presentation_load(now, user=user)],
     }
     if user.is_organizer:
         context["waiting"] = waiting_for_confirmation(now)

@@ -370,3 +370,20 @@ def test_dashboard_query_count_for_an_organizer_does_not_grow(
     with django_assert_num_queries(16):  # the member's fifteen and the unconfirmed slots
         html = _page(organizer_client)
     assert html.count("has not confirmed yet") == size
+
+
+def test_load_chart_on_the_dashboard_includes_me_beyond_the_busiest(
+    member_client, organizer, member
+) -> None:
+    from readinggroup.dashboard import stats
+
+    busy = [UserFactory(display_name=f"Busy {i:02d}") for i in range(stats.TOP_MEMBERS)]
+    for days_ago in (20, 13):  # everyone busy presents twice; a session has at most 12 slots
+        for first in range(0, len(busy), 5):
+            held_session(organizer, days_ago + first / 10, busy[first : first + 5])
+    held_session(organizer, 6, [member])
+
+    charts = _section(_page(member_client), "group-stats")
+
+    assert "Mira Member" in charts  # the 16th presenter, drawn because it is me
+    assert "Otto Other" not in charts

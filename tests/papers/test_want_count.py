@@ -8,6 +8,7 @@ import pytest
 from django.db import IntegrityError, connection, transaction
 from django.db.migrations.executor import MigrationExecutor
 from django.db.models import Count
+from django.urls import reverse
 from django.utils import timezone
 
 from papers.merging import merge_papers
@@ -171,3 +172,17 @@ def test_migration_0003_counts_the_marks_already_there() -> None:
     finally:
         executor = MigrationExecutor(connection)
         executor.migrate(executor.loader.graph.leaf_nodes())
+
+
+def test_want_mark_admin_cannot_move_a_mark_to_another_paper(client, member) -> None:
+    paper, other = PaperFactory(), PaperFactory()
+    mark = WantToRead.objects.create(user=member, paper=paper)
+    client.force_login(UserFactory(username="root", is_staff=True, is_superuser=True))
+    url = reverse("admin:readinggroup_wanttoread_change", args=[mark.pk])
+
+    client.post(url, {"user": member.pk, "paper": other.pk})
+
+    mark.refresh_from_db()
+    assert mark.paper_id == paper.pk
+    counts = Paper.objects.filter(pk__in=[paper.pk, other.pk]).order_by("pk")
+    assert [p.want_count for p in counts] == [1, 0]
