@@ -7,9 +7,10 @@ the proceedings title, and only *proposes* them: an organizer decides.
 
 from __future__ import annotations
 
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
+from itertools import chain
 
 from .models import DuplicateCandidate, Paper
 from .parsing.titles import fold
@@ -95,43 +96,58 @@ def compare(p: Profile, q: Profile) -> tuple[float, str] | None:
 
 
 class _Index:
-    """Word -> profiles, so each paper is compared only with papers sharing a word.
+    """Word -> papers, so each paper is compared only with papers sharing words.
 
     A pair is a candidate only when it shares a name, or a word found in at most
     MAX_POSTINGS papers, and ``compare`` accepts it. Without a shared name a pair needs
-    PLAIN_OVERLAP of its words in common, so (prefix filtering) it shares one of the
-    first words of each title when words are ordered rarest first: only those are probed,
-    which keeps an import of thousands of titles near-linear instead of comparing each
-    title with every paper sharing any word.
+    PLAIN_OVERLAP (3/5) of its words in common: the papers found through a title's rare
+    words, with how many of them each shares, plus one bit mask of the common words each
+    holds, give the exact number of shared words without comparing word sets, so only
+    pairs ``compare`` will accept (or that share a name) are compared.
     """
 
     def __init__(self, profiles: Iterable[Profile]) -> None:
-        self.postings: dict[str, list[Profile]] = defaultdict(list)
+        self.by_ref: dict[int | str, Profile] = {}
+        self.postings: dict[str, list[int | str]] = defaultdict(list)
         for prof in profiles:
+            self.by_ref[prof.ref] = prof
             for word in prof.words:
-                self.postings[word].append(prof)
+                self.postings[word].append(prof.ref)
             if prof.name:
-                self.postings["\0" + prof.name].append(prof)
+                self.postings["\0" + prof.name].append(prof.ref)
+        # Words too common to find candidates through, one bit each: counting the ones two
+        # titles share is then one AND.
+        self.bits = bits = {
+            word: 1 << i
+            for i, word in enumerate(
+                w for w, refs in self.postings.items() if len(refs) > MAX_POSTINGS
+            )
+        }
+        self.common: dict[int | str, int] = {
+            ref: sum(bits.get(w, 0) for w in prof.words) for ref, prof in self.by_ref.items()
+        }
+        self.lengths = {ref: len(prof.words) for ref, prof in self.by_ref.items()}
 
-    def _probe_words(self, prof: Profile) -> list[str]:
-        postings = self.postings
-        ordered = sorted(prof.words, key=lambda w: (len(postings.get(w, ())), w))
-        # Shared words needed for PLAIN_OVERLAP, rounded down: one extra word probed is safe.
-        needed = int(PLAIN_OVERLAP * len(ordered))
-        prefix = ordered[: len(ordered) - needed + 1]
-        return [w for w in prefix if len(postings.get(w, ())) <= MAX_POSTINGS]
-
-    def neighbours(self, prof: Profile) -> Iterable[Profile]:
-        """Every profile that may be a candidate with ``prof``, each once, never itself."""
-        seen: dict[int | str, Profile] = {}
-        keys = self._probe_words(prof)
+    def neighbours(self, prof: Profile) -> list[Profile]:
+        """The profiles ``compare`` may accept with ``prof``, each once, never itself."""
+        postings, by_ref, common, lengths = self.postings, self.by_ref, self.common, self.lengths
+        refs: list[int | str] = []
+        n = len(prof.words)
+        rare = [w for w in prof.words if len(postings.get(w, ())) <= MAX_POSTINGS]
+        if rare:
+            mask = sum(self.bits.get(w, 0) for w in prof.words)
+            # shared/union >= 3/5 means 5 * shared >= 3 * union >= 3 * n (exact integers);
+            # at most mask.bit_count() of the shared words are common ones.
+            hits = max(1, (3 * n + 4) // 5 - mask.bit_count())
+            counts = Counter(chain.from_iterable(postings[w] for w in rare))
+            for ref, found in counts.items():
+                if found >= hits:
+                    shared = found + (mask & common[ref]).bit_count()  # exactly
+                    if 5 * shared >= 3 * (n + lengths[ref] - shared):
+                        refs.append(ref)
         if prof.name:
-            keys.append("\0" + prof.name)
-        for key in keys:
-            for other in self.postings.get(key, ()):
-                seen[other.ref] = other
-        seen.pop(prof.ref, None)
-        return seen.values()
+            refs.extend(postings.get("\0" + prof.name, ()))
+        return [by_ref[ref] for ref in dict.fromkeys(refs) if ref != prof.ref]
 
 
 def _catalogue_profiles() -> list[Profile]:
