@@ -16,6 +16,8 @@ from django.contrib.auth.decorators import login_required
 from django.db.models import Prefetch, Q, QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import redirect, render
+from django.utils.html import format_html_join
+from django.utils.safestring import SafeString, mark_safe
 from django.views.decorators.http import require_GET, require_POST
 from django.views.decorators.vary import vary_on_headers
 
@@ -280,10 +282,36 @@ def note_list(request: HttpRequest) -> HttpResponse:
         used = urlencode({k: v for k, v in request.GET.items() if v})
         response["HX-Push-Url"] = request.path + (f"?{used}" if used else "")
         return response
-    context["topics"] = Topic.objects.select_related("reading_list").order_by(
-        "reading_list__name", "position"
-    )
+    context["topic_options"] = topic_options(form.cleaned_data.get("topic"))
     return render(request, "readinggroup/notes.html", context)
+
+
+def topic_options(selected: int | None) -> SafeString:
+    """The topic <optgroup>s and <option>s, one per reading list.
+
+    Built from tuples, not models and a template loop: with a few hundred topics
+    that loop was half the page's time.
+    """
+    rows = Topic.objects.order_by("reading_list__name", "position").values_list(
+        "reading_list__name", "pk", "name"
+    )
+    groups: dict[str, list[tuple[int, str]]] = {}
+    for group, pk, name in rows:
+        groups.setdefault(group, []).append((pk, name))
+    selected_mark = mark_safe(" selected")
+
+    def options(topics: list[tuple[int, str]]) -> SafeString:
+        return format_html_join(
+            "",
+            '<option value="{}"{}>{}</option>',
+            ((pk, selected_mark if pk == selected else "", name) for pk, name in topics),
+        )
+
+    return format_html_join(
+        "\n",
+        '<optgroup label="{}">{}</optgroup>',
+        ((group, options(topics)) for group, topics in groups.items()),
+    )
 
 
 def newest_first(notes: QuerySet[Note], request: HttpRequest, problems: list[str]) -> dict:

@@ -263,3 +263,13 @@ def test_notes_page_full_search_query_count_is_fixed(
     with django_assert_num_queries(6):  # session, user, paper (chip), ranked matches, page, topics
         response = member_client.get(NOTES, {"q": "scheduling", "paper": paper.pk})
     assert len(_bodies(response)) == min(size // 2, 25)
+
+
+def test_notes_page_topic_select_keeps_the_chosen_topic(member_client: Client, member, paper):
+    listing = ListingFactory(paper=paper)
+    post_note(author=member, body="on a listed paper", paper=paper)
+    response = member_client.get(NOTES, {"topic": listing.topic_id})
+    html = response.content.decode()
+    assert _bodies(response) == ["on a listed paper"]
+    assert f'<option value="{listing.topic_id}" selected>{listing.topic.name}</option>' in html
+    assert f'<optgroup label="{listing.topic.reading_list.name}">' in html
