@@ -7,6 +7,7 @@ the proceedings title, and only *proposes* them: an organizer decides.
 
 from __future__ import annotations
 
+from bisect import bisect_left
 from collections import Counter, defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -107,31 +108,31 @@ class _Index:
     """
 
     def __init__(self, profiles: Iterable[Profile]) -> None:
-        self.by_ref: dict[int | str, Profile] = {}
-        self.postings: dict[str, list[int | str]] = defaultdict(list)
-        for prof in profiles:
-            self.by_ref[prof.ref] = prof
+        # Postings hold positions in self.profiles, ascending, so a range can be cut out.
+        self.profiles: list[Profile] = list(profiles)
+        self.postings: dict[str, list[int]] = defaultdict(list)
+        for position, prof in enumerate(self.profiles):
             for word in prof.words:
-                self.postings[word].append(prof.ref)
+                self.postings[word].append(position)
             if prof.name:
-                self.postings["\0" + prof.name].append(prof.ref)
+                self.postings["\0" + prof.name].append(position)
         # Words too common to find candidates through, one bit each: counting the ones two
         # titles share is then one AND.
         self.bits = bits = {
             word: 1 << i
             for i, word in enumerate(
-                w for w, refs in self.postings.items() if len(refs) > MAX_POSTINGS
+                w for w, found in self.postings.items() if len(found) > MAX_POSTINGS
             )
         }
-        self.common: dict[int | str, int] = {
-            ref: sum(bits.get(w, 0) for w in prof.words) for ref, prof in self.by_ref.items()
-        }
-        self.lengths = {ref: len(prof.words) for ref, prof in self.by_ref.items()}
+        self.common = [sum(bits.get(w, 0) for w in prof.words) for prof in self.profiles]
+        self.lengths = [len(prof.words) for prof in self.profiles]
 
-    def neighbours(self, prof: Profile) -> list[Profile]:
-        """The profiles ``compare`` may accept with ``prof``, each once, never itself."""
-        postings, by_ref, common, lengths = self.postings, self.by_ref, self.common, self.lengths
-        refs: list[int | str] = []
+    def neighbours(self, prof: Profile, skip: tuple[int, int] = (0, 0)) -> list[Profile]:
+        """The profiles ``compare`` may accept with ``prof``, each once, never itself,
+        leaving out those at positions ``skip[0] <= position < skip[1]``."""
+        postings, common, lengths = self.postings, self.common, self.lengths
+        low, high = skip
+        found_at: list[int] = []
         n = len(prof.words)
         rare = [w for w in prof.words if len(postings.get(w, ())) <= MAX_POSTINGS]
         if rare:
@@ -139,15 +140,25 @@ class _Index:
             # shared/union >= 3/5 means 5 * shared >= 3 * union >= 3 * n (exact integers);
             # at most mask.bit_count() of the shared words are common ones.
             hits = max(1, (3 * n + 4) // 5 - mask.bit_count())
-            counts = Counter(chain.from_iterable(postings[w] for w in rare))
-            for ref, found in counts.items():
+            slices = []
+            for word in rare:
+                posting = postings[word]
+                if high > low:
+                    slices.append(posting[: bisect_left(posting, low)])
+                    slices.append(posting[bisect_left(posting, high) :])
+                else:
+                    slices.append(posting)
+            counts = Counter(chain.from_iterable(slices))
+            for position, found in counts.items():
                 if found >= hits:
-                    shared = found + (mask & common[ref]).bit_count()  # exactly
-                    if 5 * shared >= 3 * (n + lengths[ref] - shared):
-                        refs.append(ref)
+                    shared = found + (mask & common[position]).bit_count()  # exactly
+                    if 5 * shared >= 3 * (n + lengths[position] - shared):
+                        found_at.append(position)
         if prof.name:
-            refs.extend(postings.get("\0" + prof.name, ()))
-        return [by_ref[ref] for ref in dict.fromkeys(refs) if ref != prof.ref]
+            named = postings.get("\0" + prof.name, ())
+            found_at.extend(p for p in named if not low <= p < high)
+        profiles = self.profiles
+        return [profiles[p] for p in dict.fromkeys(found_at) if profiles[p].ref != prof.ref]
 
 
 def _catalogue_profiles() -> list[Profile]:
@@ -155,13 +166,18 @@ def _catalogue_profiles() -> list[Profile]:
     return [profile(pk, title, short) for pk, title, short in rows.iterator(chunk_size=2000)]
 
 
-def _candidates(new: list[Profile], index: _Index) -> list[Candidate]:
-    """Candidates between each new profile and every other profile of the index."""
+def _candidates(new: list[Profile], index: _Index, first: int | None = None) -> list[Candidate]:
+    """Candidates between each new profile and every other profile of the index.
+
+    ``first``: the new profiles sit in the index in this order from that position on, so
+    each search can leave out the ones searched before it.
+    """
     done: set[int | str] = set()  # new refs already searched: their pairs are all found
     found: list[Candidate] = []
-    for prof in new:
+    for number, prof in enumerate(new):
         done.add(prof.ref)
-        for other in index.neighbours(prof):
+        skip = (first, first + number + 1) if first is not None else (0, 0)
+        for other in index.neighbours(prof, skip):
             if other.ref in done:
                 continue
             result = compare(prof, other)
@@ -175,7 +191,8 @@ def _candidates(new: list[Profile], index: _Index) -> list[Candidate]:
 def find_candidates(new_items: list[tuple[str, str, str]]) -> list[Candidate]:
     """Candidates for papers about to be imported: (title key, title, short name) each."""
     new = [profile(key, title, short) for key, title, short in new_items]
-    return _candidates(new, _Index([*_catalogue_profiles(), *new]))
+    catalogue = _catalogue_profiles()
+    return _candidates(new, _Index([*catalogue, *new]), first=len(catalogue))
 
 
 def save_candidates(candidates: Iterable[Candidate], pk_by_ref: dict[int | str, int]) -> int:
