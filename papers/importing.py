@@ -42,6 +42,7 @@ class ImportPlan:
     existing: list[EntryMatch] = field(default_factory=list)  # one per known paper
     repeats: int = 0  # entries naming a paper already seen earlier in this document
     candidates: list[duplicates.Candidate] = field(default_factory=list)
+    entry_keys: list[str] = field(default_factory=list)  # the title key of each entry
 
     @property
     def problems(self) -> list[ParseProblem]:
@@ -72,27 +73,36 @@ class ImportReport:
         )
 
 
-def _match_entries(document: ParsedDocument) -> tuple[list[EntryMatch], int]:
-    """One match per distinct paper of the document, in document order."""
+# Keys per IN (...) lookup: SQLite caps a statement's parameters (32,766 since 3.32).
+LOOKUP_CHUNK = 5000
+
+
+def _chunks(items: list[str]) -> Iterable[list[str]]:
+    return (items[i : i + LOOKUP_CHUNK] for i in range(0, len(items), LOOKUP_CHUNK))
+
+
+def _match_entries(document: ParsedDocument) -> tuple[list[EntryMatch], int, list[str]]:
+    """One match per distinct paper of the document, in document order; the repeats;
+    the title key of every entry."""
     first_by_key: dict[str, ParsedEntry] = {}
-    repeats = 0
-    for entry in document.entries:
-        key = title_key(entry.title)
-        if key in first_by_key:
-            repeats += 1
-        else:
-            first_by_key[key] = entry
+    entry_keys = [title_key(entry.title) for entry in document.entries]
+    for key, entry in zip(entry_keys, document.entries, strict=True):
+        first_by_key.setdefault(key, entry)
+    repeats = len(entry_keys) - len(first_by_key)
     keys = list(first_by_key)
-    known = {p.title_key: p for p in Paper.objects.filter(title_key__in=keys)}
-    for alias in PaperAlias.objects.filter(title_key__in=keys).select_related("paper"):
-        known.setdefault(alias.title_key, alias.paper)
+    known: dict[str, Paper] = {}
+    for chunk in _chunks(keys):
+        known.update((p.title_key, p) for p in Paper.objects.filter(title_key__in=chunk))
+        aliases = PaperAlias.objects.filter(title_key__in=chunk).select_related("paper")
+        for alias in aliases:
+            known.setdefault(alias.title_key, alias.paper)
     matches = [EntryMatch(entry, key, known.get(key)) for key, entry in first_by_key.items()]
-    return matches, repeats
+    return matches, repeats, entry_keys
 
 
 def plan_import(document: ParsedDocument) -> ImportPlan:
-    matches, repeats = _match_entries(document)
-    plan = ImportPlan(document=document, repeats=repeats)
+    matches, repeats, entry_keys = _match_entries(document)
+    plan = ImportPlan(document=document, repeats=repeats, entry_keys=entry_keys)
     for match in matches:
         (plan.new if match.paper is None else plan.existing).append(match)
     plan.candidates = duplicates.find_candidates(
@@ -145,7 +155,7 @@ def apply_import(document: ParsedDocument, *, content_sha256: str) -> ImportRepo
                 updated, [*FILLABLE_FIELDS, "search_text", "bibtex_fields"], batch_size=500
             )
 
-        listings_created = _add_listings(document.entries, topics, paper_by_key)
+        listings_created = _add_listings(document.entries, plan.entry_keys, topics, paper_by_key)
         # The plan already compared the new papers with the catalogue and with each other,
         # inside this transaction: store those pairs rather than searching a second time.
         candidates_created = duplicates.save_candidates(
@@ -186,7 +196,10 @@ def _sync_topics(reading_list: ReadingList, names: list[str]) -> tuple[dict[str,
 
 
 def _add_listings(
-    entries: Iterable[ParsedEntry], topics: dict[str, Topic], paper_by_key: dict[str, Paper]
+    entries: Iterable[ParsedEntry],
+    keys: Iterable[str],
+    topics: dict[str, Topic],
+    paper_by_key: dict[str, Paper],
 ) -> int:
     topic_ids = [t.pk for t in topics.values()]
     present = set(
@@ -194,9 +207,9 @@ def _add_listings(
     )
     positions: dict[int, int] = {}
     new = []
-    for entry in entries:
+    for entry, key in zip(entries, keys, strict=True):
         topic = topics[entry.topic]
-        paper = paper_by_key[title_key(entry.title)]
+        paper = paper_by_key[key]
         positions[topic.pk] = positions.get(topic.pk, 0) + 1
         if (topic.pk, paper.pk) in present:
             continue
