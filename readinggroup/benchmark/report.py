@@ -133,7 +133,10 @@ def markdown(results: dict, checks: list[Check]) -> str:
     parts = [
         "# Benchmark: latest run",
         "",
-        f"Run {results['finished_at']} with `{results['command']}`.",
+        f"Run {results['finished_at']} with `{results['command']}`"
+        + (f" at commit {results['git_commit']}." if results.get("git_commit") else "."),
+        "",
+        *[f"**Note:** {message}" for message in results.get("skipped", [])],
         "",
         f"**Machine:** {m['cpu']}, {m['cores']} cores, {m['ram_gb']} GB RAM, {m['os']}; "
         f"load average at start {', '.join(str(x) for x in m['load_average_at_start'])}. "

@@ -101,9 +101,24 @@ def child_env(folder: Path, database_url: str, var_dir: Path) -> dict[str, str]:
 # --- the parent --------------------------------------------------------------------------
 
 
+def git_commit() -> str:
+    try:
+        out = subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"],
+            cwd=settings.BASE_DIR,
+            capture_output=True,
+            text=True,
+            timeout=10,
+        )
+    except (OSError, subprocess.SubprocessError):
+        return ""
+    return out.stdout.strip()
+
+
 def run_all(options: Options, argv: list[str], log: Log) -> tuple[dict, list, tuple[Path, Path]]:
     loadgen.wrk_path()  # fail early, with the install hint
     started = dt.datetime.now(dt.UTC)
+    commit_at_start = git_commit()
     machine = machine_info()
     folder = Path(tempfile.mkdtemp(prefix="readinggroup-bench-"))
     manage = str(settings.BASE_DIR / "manage.py")
@@ -174,8 +189,19 @@ def run_all(options: Options, argv: list[str], log: Log) -> tuple[dict, list, tu
     import celery
     import gunicorn
 
+    commit_at_end = git_commit()
+    if commit_at_start != commit_at_end:
+        # Each child imports the code as it is when it starts: runs may differ.
+        message = (
+            f"The code changed during the run ({commit_at_start} → {commit_at_end}); "
+            "runs may have measured different code."
+        )
+        log(message)
+        skipped.append(message)
     results = {
         "command": "python manage.py bench " + " ".join(argv),
+        "git_commit": commit_at_start
+        + ("" if commit_at_start == commit_at_end else f" → {commit_at_end}"),
         "started_at": started.isoformat(timespec="seconds"),
         "finished_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         "machine": machine,
