@@ -1,9 +1,9 @@
 """Full-text search over notes with the database's own engine.
 
 SQLite: the FTS5 table ``notes_fts`` (porter stemming, diacritics folded), kept in
-sync by triggers. PostgreSQL: ``to_tsvector('english', …)`` over the same plain
-text, served by the GIN expression index ``note_search_idx``. Both are created by
-migration 0003_notes_search. Both index the Markdown source with HTML tags and
+sync by triggers (migration 0003_notes_search). PostgreSQL: ``to_tsvector('english',
+…)`` over the same plain text, stored in the generated column ``search_vector``
+with the GIN index ``note_search_vector_idx`` (migration 0006). Both index the Markdown source with HTML tags and
 link targets removed (the tokenisers ignore the remaining Markdown punctuation),
 never ``body_html``.
 
@@ -27,7 +27,7 @@ from dataclasses import dataclass
 from django.core.paginator import Page, Paginator
 from django.db import connections
 from django.db.models import ExpressionWrapper, F, Func, IntegerField, QuerySet, TextField, Value
-from django.db.models.expressions import RawSQL
+from django.db.models.expressions import Col, Expression, RawSQL
 from django.db.models.functions import Replace
 
 from readinggroup.models import Note
@@ -197,10 +197,10 @@ SEARCH_CONFIG = "english"
 
 
 def plain_text() -> Func:
-    """The note's text without HTML tags or link targets.
+    """The note's text without HTML tags or link targets, for snippets.
 
-    The migration's GIN index is on to_tsvector('english', COALESCE(this, '')):
-    keep the two identical or searches stop using the index.
+    Migration 0006's stored search_vector is to_tsvector('english', COALESCE(this,
+    '')): keep the two identical, or snippets highlight other words than were found.
     """
     no_tags = Func(F("body"), Value("<[^>]*>"), Value(" "), Value("g"), function="regexp_replace")
     # "](target)" of Markdown links and images; [] and () inside brackets avoid backslashes.
@@ -251,19 +251,29 @@ def _headline(terms: list[Term]) -> Func:
     return _marked(headline)
 
 
-def _rank_postgresql(notes: QuerySet[Note], terms: list[Term]) -> QuerySet[Note]:
-    from django.contrib.postgres.search import SearchRank, SearchVector
+class StoredVector(Expression):
+    """The note's stored tsvector: the generated column ``search_vector`` that
+    migration 0006 adds on PostgreSQL (the Note model cannot declare it, SQLite
+    could not create it). A column of the query's own note table, so it follows
+    the table's alias when the query becomes a subquery."""
 
-    vector = SearchVector(plain_text(), config=SEARCH_CONFIG)
-    return notes.annotate(rank=SearchRank(vector, _tsquery(terms)))
+    def resolve_expression(self, query=None, *args, **kwargs) -> Col:
+        from django.contrib.postgres.search import SearchVectorField
+
+        column = SearchVectorField()
+        column.set_attributes_from_name("search_vector")
+        return Col(query.get_initial_alias(), column, output_field=column)
+
+
+def _rank_postgresql(notes: QuerySet[Note], terms: list[Term]) -> QuerySet[Note]:
+    from django.contrib.postgres.search import SearchRank
+
+    return notes.annotate(rank=SearchRank(StoredVector(), _tsquery(terms)))
 
 
 def _search_postgresql(
     notes: QuerySet[Note], terms: list[Term], *, ranked: bool = True
 ) -> QuerySet[Note]:
-    from django.contrib.postgres.search import SearchVector
-
-    vector = SearchVector(plain_text(), config=SEARCH_CONFIG)
-    found = notes.alias(search=vector).filter(search=_tsquery(terms))
+    found = notes.alias(search=StoredVector()).filter(search=_tsquery(terms))
     # ts_rank and ts_headline re-read each note: only for the notes needed.
     return _rank_postgresql(found, terms).annotate(snippet=_headline(terms)) if ranked else found

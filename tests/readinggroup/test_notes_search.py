@@ -12,7 +12,15 @@ from readinggroup.models import Note
 from readinggroup.notes import actions
 from readinggroup.notes.access import visible_notes
 from readinggroup.notes.actions import post_note
-from readinggroup.notes.search import Term, fts5_query, parse_query, search_notes, tsquery
+from readinggroup.notes.search import (
+    SEARCH_CONFIG,
+    Term,
+    fts5_query,
+    parse_query,
+    plain_text,
+    search_notes,
+    tsquery,
+)
 from tests.factories import PaperFactory
 
 pytestmark = pytest.mark.django_db
@@ -217,7 +225,7 @@ def test_search_notes_uses_the_full_text_engine_never_like(member, paper) -> Non
         assert '"notes_fts"' in sql or "notes_fts MATCH" in sql
         assert "MATCH" in sql and "bm25(notes_fts)" in sql
     else:
-        assert "to_tsvector" in sql and "@@" in sql and "ts_rank" in sql
+        assert '"search_vector" @@ (to_tsquery' in sql and "ts_rank" in sql
     assert " LIKE " not in sql.upper()
 
 
@@ -261,7 +269,26 @@ def test_search_notes_uses_gin_index_on_postgresql(member, paper) -> None:
         cursor.execute("SET LOCAL enable_seqscan = off")
         cursor.execute(f"EXPLAIN {sql}", params)
         plan = "\n".join(row[0] for row in cursor.fetchall())
-    assert "note_search_idx" in plan
+    assert "note_search_vector_idx" in plan
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL's stored tsvector")
+def test_note_search_vector_is_the_plain_text_snippets_are_made_from(member, paper) -> None:
+    from django.contrib.postgres.search import SearchVector
+
+    note = _note(member, paper, "**Bold** <em>tag</em> and [link](https://x.org) a < b")
+    note.body = "now about <b>batching</b> [see](https://paging.example)"
+    note.save()
+    expected = (
+        Note.objects.filter(pk=note.pk)
+        .annotate(v=SearchVector(plain_text(), config=SEARCH_CONFIG))
+        .values_list("v", flat=True)
+        .get()
+    )
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT search_vector FROM readinggroup_note WHERE id = %s", [note.pk])
+        [(stored,)] = cursor.fetchall()
+    assert stored == expected == "'batch':3 'see':4"
 
 
 @pytest.mark.skipif(connection.vendor != "sqlite", reason="SQLite's FTS5 table")
