@@ -195,3 +195,24 @@ def test_setup_fails_when_database_url_incomplete(tmp_path, url, message):
 
     assert result.returncode == 1
     assert _last_line(result.stderr) == f"django.core.exceptions.ImproperlyConfigured: {message}"
+
+
+def test_postgresql_connections_turn_jit_off_keeping_options_from_the_url(tmp_path):
+    url = "postgres://reader@localhost/readinggroup?options=-c%20statement_timeout%3D5000"
+    snippet = "from django.conf import settings; print(settings.DATABASES['default']['OPTIONS'])"
+    result = _run(["-c", snippet], _env(tmp_path, DEBUG="1", DATABASE_URL=url))
+
+    assert _last_line(result.stdout) == "{'options': '-c statement_timeout=5000 -c jit=off'}"
+
+
+@pytest.mark.django_db
+@pytest.mark.skipif(
+    os.environ.get("DATABASE_URL", "").split(":", 1)[0] not in ("postgres", "postgresql"),
+    reason="a PostgreSQL setting",
+)
+def test_postgresql_session_runs_without_jit():
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW jit")
+        assert cursor.fetchone() == ("off",)
