@@ -3,9 +3,9 @@
 SQLite: the FTS5 table ``notes_fts`` (porter stemming, diacritics folded), kept in
 sync by triggers (migration 0003_notes_search). PostgreSQL: ``to_tsvector('english',
 …)`` over the same plain text, stored in the generated column ``search_vector``
-with the GIN index ``note_search_vector_idx`` (migration 0006). Both index the Markdown source with HTML tags and
-link targets removed (the tokenisers ignore the remaining Markdown punctuation),
-never ``body_html``.
+with the GIN index ``note_search_vector_idx`` (migration 0006). Both index the
+Markdown source with HTML tags and link targets removed (the tokenisers ignore the
+remaining Markdown punctuation), never ``body_html``.
 
 The notes page searches through :func:`search_page`: it ranks only the
 ``SEARCH_WINDOW`` newest matches (one cheap pass over the index; ranking every
