@@ -193,21 +193,82 @@ def test_session_detail_query_count_is_fixed(
         organizer_client.get(session.get_absolute_url())
 
 
-@pytest.mark.parametrize("sessions", [1, 8])
-def test_session_list_query_count_is_fixed(
-    member_client, django_assert_num_queries, organizer, sessions: int
-) -> None:
-    for i in range(sessions):
-        for sign in (1, -1):  # as many upcoming as past sessions
+def _sessions(organizer, *, upcoming: int, past: int) -> None:
+    for sign, count in ((1, upcoming), (-1, past)):
+        for i in range(count):
             scheduling.create_session(
                 by=organizer,
                 starts_at=timezone.now() + sign * dt.timedelta(days=i + 1),
                 slot_count=2,
+                title=f"{'Upcoming' if sign > 0 else 'Past'} {i + 1}",
             )
+
+
+def _titles(html: str) -> tuple[list[str], list[str]]:
+    """The session titles shown in the upcoming and in the past list, in order."""
+    import re
+
+    upcoming, _, past = html.partition('id="past-sessions"')
+    titles = re.compile(r"</a> · ((?:Upcoming|Past) \d+)</h3>")
+    return titles.findall(upcoming), titles.findall(past)
+
+
+@pytest.mark.parametrize("sessions", [1, 30])
+def test_session_list_query_count_is_fixed(
+    member_client, django_assert_num_queries, organizer, sessions: int
+) -> None:
+    _sessions(organizer, upcoming=sessions, past=sessions)
     # session, user, upcoming + their slots, past + their slots
     with django_assert_num_queries(6):
         response = member_client.get(reverse("session_list"))
-    assert response.content.decode().count("Slot 1 open") == 2 * sessions
+    assert response.content.decode().count("Slot 1 open") == 2 * min(sessions, 20)
+
+
+def test_session_list_pages_each_list_keeping_the_other(member_client, organizer) -> None:
+    _sessions(organizer, upcoming=23, past=21)
+    html = member_client.get(reverse("session_list")).content.decode()
+    upcoming, past = _titles(html)
+    assert upcoming == [f"Upcoming {i}" for i in range(1, 21)]  # soonest first
+    assert past == [f"Past {i}" for i in range(1, 21)]  # latest first
+    assert '<a href="?upcoming=2" hx-get="?upcoming=2" hx-target="#upcoming-sessions"' in html
+    assert '<a href="?past=2" hx-get="?past=2" hx-target="#past-sessions"' in html
+
+    html = member_client.get(reverse("session_list"), {"upcoming": "2"}).content.decode()
+    assert _titles(html) == (["Upcoming 21", "Upcoming 22", "Upcoming 23"], past)
+    assert 'href="?upcoming=2&amp;past=2"' in html  # the past list's next page keeps ours
+    assert "Later sessions →" not in html
+
+    html = member_client.get(reverse("session_list"), {"upcoming": "2", "past": "2"}).content
+    assert _titles(html.decode()) == (["Upcoming 21", "Upcoming 22", "Upcoming 23"], ["Past 21"])
+    assert 'href="?upcoming=2" hx-get="?upcoming=2" hx-target="#past-sessions"' in html.decode()
+
+
+@pytest.mark.parametrize("number", ["0", "-1", "two", "9" * 50, "²"])
+def test_session_list_bad_page_number_shows_first_page(member_client, organizer, number) -> None:
+    _sessions(organizer, upcoming=2, past=1)
+    html = member_client.get(reverse("session_list"), {"upcoming": number}).content.decode()
+    assert _titles(html) == (["Upcoming 1", "Upcoming 2"], ["Past 1"])
+
+
+def test_session_list_page_past_the_end_says_so(member_client, organizer) -> None:
+    _sessions(organizer, upcoming=2, past=1)
+    html = member_client.get(reverse("session_list"), {"past": "5"}).content.decode()
+    assert _titles(html) == (["Upcoming 1", "Upcoming 2"], [])
+    assert 'No earlier sessions. <a href="?">Back to the latest</a>.' in html
+
+
+def test_session_list_htmx_pager_gets_only_its_list(member_client, organizer) -> None:
+    _sessions(organizer, upcoming=1, past=22)
+    response = member_client.get(
+        reverse("session_list"),
+        {"past": "2"},
+        headers={"HX-Request": "true", "HX-Target": "past-sessions"},
+    )
+    html = response.content.decode().strip()
+    assert html.startswith('<section id="past-sessions"') and html.endswith("</section>")
+    assert _titles(html) == ([], ["Past 21", "Past 22"])
+    assert "<html" not in html and "Upcoming 1" not in html
+    assert response["Vary"] == "HX-Request, Cookie"
 
 
 def test_want_toggle_htmx_and_plain(member_client, member) -> None:
