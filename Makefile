@@ -7,6 +7,8 @@
 #   make beat   Celery beat alone (schedule file under var/)
 #   make test   create .venv, install with test extras, run pytest (PYTEST_ARGS passed through)
 #   make lint   ruff check .
+#   make bench  the benchmark (needs wrk: apt-get install wrk); BENCH_ARGS passed through,
+#               results in benchmarks/latest.md and .json (see benchmarks/README.md)
 #   make clean  remove var/ (the dev database) and staticfiles/; keeps .venv
 #
 # Installs are skipped while pyproject.toml is older than the stamp file under .venv/.
@@ -14,6 +16,7 @@
 PYTHON ?= python3
 VENV ?= .venv
 PYTEST_ARGS ?=
+BENCH_ARGS ?=
 
 VENV_PY := $(VENV)/bin/python
 PIP := $(VENV_PY) -m pip --disable-pip-version-check
@@ -24,7 +27,7 @@ ADDRPORT ?= 127.0.0.1:8000
 CELERY := $(VENV_PY) -m celery -A readinggroup
 
 .DEFAULT_GOAL := help
-.PHONY: help run worker beat test lint clean venv
+.PHONY: help run worker beat test lint bench clean venv
 
 help:
 	@sed -n 's/^#   /  /p' $(firstword $(MAKEFILE_LIST))
@@ -65,6 +68,10 @@ test: $(STAMP_TEST)
 
 lint: $(STAMP_TEST)
 	$(VENV)/bin/ruff check .
+
+bench: $(STAMP_RUN)
+	@command -v wrk >/dev/null || { echo "bench needs wrk: apt-get install wrk" >&2; exit 1; }
+	$(DEV_ENV) $(VENV_PY) manage.py bench $(BENCH_ARGS)
 
 clean:
 	rm -rf var/ staticfiles/
