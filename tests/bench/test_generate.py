@@ -109,7 +109,9 @@ def test_note_bodies_fill_in_exactly_what_markdown_renders():
             assert html == render_markdown(body)
 
 
-def test_generate_group_command_refuses_a_database_with_a_group_until_replace(db):
+def test_generate_group_command_refuses_a_database_with_a_group_until_replace(transactional_db):
+    # Each command commits, as from a shell: PostgreSQL cannot TRUNCATE (--replace)
+    # tables with checks still pending in the same transaction.
     out = io.StringIO()
     call_command("generate_group", "--size", "tiny", stdout=out)
     assert "Generated tiny (seed 1): 80 papers" in out.getvalue()
