@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import threading
 
 import pytest
@@ -22,16 +21,6 @@ pytestmark = pytest.mark.django_db
 NOTES = reverse("notes:note_list")
 POST = reverse("notes:note_post")
 HTMX = {"HX-Request": "true"}
-
-
-@pytest.fixture
-def paper():
-    return PaperFactory(title="Efficient Memory Management for LLM Serving")
-
-
-@pytest.fixture
-def session():
-    return Session.objects.create(starts_at=timezone.now() + dt.timedelta(days=7))
 
 
 @pytest.fixture

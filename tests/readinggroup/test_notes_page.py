@@ -11,7 +11,7 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
-from readinggroup.models import Note, Session
+from readinggroup.models import Note
 from readinggroup.notes.actions import post_note
 from readinggroup.notes.search import SEARCH_WINDOW
 from tests.factories import ListingFactory, PaperFactory, UserFactory
@@ -20,16 +20,6 @@ pytestmark = pytest.mark.django_db
 
 NOTES = reverse("notes:note_list")
 HTMX = {"HX-Request": "true"}
-
-
-@pytest.fixture
-def paper():
-    return PaperFactory(title="Efficient Memory Management for LLM Serving")
-
-
-@pytest.fixture
-def session():
-    return Session.objects.create(starts_at=timezone.now() + dt.timedelta(days=7))
 
 
 def _bodies(response) -> list[str]:
