@@ -14,11 +14,14 @@ def filters_in_use(request: HttpRequest) -> dict[str, str]:
     return {k: v for k, v in request.GET.items() if v and k != "page"}
 
 
-def render_results(request: HttpRequest, template: str, context: dict, page: Page) -> HttpResponse:
-    """Render the results partial and push a clean, shareable URL for it."""
+def render_results(
+    request: HttpRequest, template: str, context: dict, page: Page | None = None
+) -> HttpResponse:
+    """Render the results partial and push a clean, shareable URL for it: the filters
+    in use and the page actually shown (``page=`` as typed may be out of range)."""
     response = render(request, template, context)
     filters: dict[str, object] = filters_in_use(request)
-    if page.number > 1:
+    if page is not None and page.number > 1:
         filters["page"] = page.number
     response["HX-Push-Url"] = request.path + (f"?{urlencode(filters)}" if filters else "")
     return response

@@ -76,32 +76,10 @@ def parse_query(query: str) -> list[Term]:
     return terms[:MAX_TERMS]
 
 
-def search_notes(query: str, *, notes: QuerySet[Note] | None = None) -> QuerySet[Note]:
-    """Notes matching ``query``, best first, each with ``rank`` and a ``snippet``.
-
-    ``snippet`` is HTML: the note's plain text, escaped, with <mark> around hits.
-    ``notes`` narrows the search (for example to the notes a member may see).
-    A query with no words gives no notes.
-    """
-    notes = Note.objects.all() if notes is None else notes
-    terms = parse_query(query)
-    if not terms:
-        return notes.none()
-    vendor = connections[notes.db].vendor
-    if vendor == "sqlite":
-        found = _search_sqlite(notes, terms)
-    elif vendor == "postgresql":
-        found = _search_postgresql(notes, terms)
-    else:  # pragma: no cover - settings allow only these two
-        raise NotImplementedError(f"Note search does not support {vendor}.")
-    return found.order_by("-rank", "-created_at", "-pk")
-
-
 @dataclass(frozen=True)
 class Hit:
     pk: int
     rank: float
-    snippet: str | None = None  # SQLite only: FTS5 makes snippets in the matching query
 
 
 def search_page(
@@ -110,46 +88,58 @@ def search_page(
     """One page of the best matches among the ``SEARCH_WINDOW`` newest, and whether
     there were more matches than that.
 
-    Two queries whatever the number of notes: the window of (id, rank[, snippet])
-    ranked by the engine, then the page's notes with ``notes``' select_related.
-    The page's object_list holds Notes with ``rank`` and ``snippet``.
+    Two queries whatever the number of notes: the window of (id, rank) ranked by the
+    engine, then the page's notes with ``notes``' select_related and their snippets.
+    The page's object_list holds Notes with ``rank`` and ``snippet`` (HTML: the
+    note's plain text, escaped, with <mark> around hits). A query with no words
+    finds nothing.
     """
     terms = parse_query(query)
     hits: list[Hit] = []
     if terms:
-        vendor = connections[notes.db].vendor
-        if vendor == "sqlite":
+        # One more than the window tells whether there are more matches.
+        if _vendor(notes) == "sqlite":
             window = _search_sqlite(notes, terms).order_by(RawSQL("notes_fts.rowid", []).desc())
-            rows = window.values_list("pk", "rank", "snippet")[:SEARCH_WINDOW]
+            rows = window.values_list("pk", "rank")[: SEARCH_WINDOW + 1]
         else:
             # "id + 0": with a bare id the planner walks the primary key backwards and
-            # runs to_tsvector on every note it passes (200 ms for a word in 5% of
+            # runs the match on every note it passes (200 ms for a word in 5% of
             # notes); this keeps it on the GIN index, whose cost follows the matches.
             # The rank is computed in an outer query, so only for the window's notes.
             newest = ExpressionWrapper(F("pk") + 0, output_field=IntegerField())
-            window = _search_postgresql(notes, terms, ranked=False).order_by(newest.desc())
-            newest_matches = Note.objects.filter(pk__in=window.values("pk")[:SEARCH_WINDOW])
+            window = _search_postgresql(notes, terms).order_by(newest.desc())
+            newest_matches = Note.objects.filter(pk__in=window.values("pk")[: SEARCH_WINDOW + 1])
             rows = _rank_postgresql(newest_matches, terms).values_list("pk", "rank")
-        hits = [Hit(*row) for row in rows]
+        hits = sorted((Hit(*row) for row in rows), key=lambda hit: -hit.pk)
+    more = len(hits) > SEARCH_WINDOW
+    hits = hits[:SEARCH_WINDOW]  # the newest
     hits.sort(key=lambda hit: (-hit.rank, -hit.pk))
     page = Paginator(hits, per_page).get_page(page_number)
     page.object_list = _notes_for(list(page.object_list), notes, terms)
-    return page, len(hits) >= SEARCH_WINDOW
+    return page, more
+
+
+def _vendor(notes: QuerySet[Note]) -> str:
+    vendor = connections[notes.db].vendor
+    if vendor not in ("sqlite", "postgresql"):  # pragma: no cover - settings allow only these
+        raise NotImplementedError(f"Note search does not support {vendor}.")
+    return vendor
 
 
 def _notes_for(hits: list[Hit], notes: QuerySet[Note], terms: list[Term]) -> list[Note]:
+    """The page's notes in the hits' order, with their rank and snippet."""
     if not hits:
         return []
     found = notes.filter(pk__in=[hit.pk for hit in hits])
-    if connections[notes.db].vendor == "postgresql":
+    if _vendor(notes) == "sqlite":
+        found = _search_sqlite(found, terms)  # FTS5 makes snippets only where it matches
+    else:
         found = found.annotate(snippet=_headline(terms))
     by_pk = {note.pk: note for note in found}
     page = []
     for hit in hits:
         if (note := by_pk.get(hit.pk)) is not None:
             note.rank = hit.rank
-            if hit.snippet is not None:
-                note.snippet = hit.snippet
             page.append(note)
     return page
 
@@ -271,9 +261,5 @@ def _rank_postgresql(notes: QuerySet[Note], terms: list[Term]) -> QuerySet[Note]
     return notes.annotate(rank=SearchRank(StoredVector(), _tsquery(terms)))
 
 
-def _search_postgresql(
-    notes: QuerySet[Note], terms: list[Term], *, ranked: bool = True
-) -> QuerySet[Note]:
-    found = notes.alias(search=StoredVector()).filter(search=_tsquery(terms))
-    # ts_rank and ts_headline re-read each note: only for the notes needed.
-    return _rank_postgresql(found, terms).annotate(snippet=_headline(terms)) if ranked else found
+def _search_postgresql(notes: QuerySet[Note], terms: list[Term]) -> QuerySet[Note]:
+    return notes.alias(search=StoredVector()).filter(search=_tsquery(terms))

@@ -24,7 +24,7 @@ from django.views.decorators.vary import vary_on_headers
 from papers import access as paper_access
 from papers.models import Listing, Paper, Topic
 from readinggroup import access as session_access
-from readinggroup.htmx import filters_in_use
+from readinggroup.htmx import filters_in_use, render_results
 from readinggroup.models import Note, Session, User
 
 from . import access, actions
@@ -217,8 +217,9 @@ class NoteFilterForm(forms.Form):
             )
         self.chips: list[tuple[str, str, int, str]] = []  # label, name, value, URL without it
 
-    def resolve(self, request: HttpRequest) -> None:
-        """Look up the chosen paper, session and author (one query each, only if chosen)."""
+    def resolve(self, path: str, filters: dict[str, str]) -> None:
+        """Look up the chosen paper, session and author (one query each, only if chosen);
+        each chip's ✕ links to ``path`` with the other ``filters`` (no cursor)."""
         lookups = {
             "paper": (Paper.objects.all(), "Paper"),
             "session": (Session.objects.all(), "Session"),
@@ -236,8 +237,8 @@ class NoteFilterForm(forms.Form):
                 )
                 continue
             text = obj.name if isinstance(obj, User) else str(obj)
-            rest = {k: v for k, v in filters_in_use(request).items() if k not in (name, "before")}
-            url = request.path + (f"?{urlencode(rest)}" if rest else "")
+            rest = {k: v for k, v in filters.items() if k != name}
+            url = path + (f"?{urlencode(rest)}" if rest else "")
             self.chips.append((f"{label}: {text}", name, pk, url))
 
     def filter(self, notes: QuerySet[Note]) -> QuerySet[Note]:
@@ -262,13 +263,14 @@ class NoteFilterForm(forms.Form):
 def note_list(request: HttpRequest) -> HttpResponse:
     """Newest notes first, a page at a time ("Older notes" follows a cursor, never
     an OFFSET or a COUNT over every note); or the best matches of a search."""
+    filters = {k: v for k, v in filters_in_use(request).items() if k not in ("before", "after")}
     form = NoteFilterForm(request.GET)
-    form.resolve(request)
+    form.resolve(request.path, filters)
     notes = form.filter(access.visible_notes(request.user)).select_related(
         "author", "paper", "session"
     )
-    filters = {k: v for k, v in filters_in_use(request).items() if k not in ("before", "after")}
     context = {"form": form, "query": urlencode(filters), "searching": False, "more": False}
+    page = None
     if query := form.cleaned_data.get("q"):
         page, more = search_page(
             query, notes=notes, page_number=request.GET.get("page"), per_page=PAGE_SIZE
@@ -277,11 +279,7 @@ def note_list(request: HttpRequest) -> HttpResponse:
     else:
         context.update(newest_first(notes, request, form.problems))
     if request.htmx and not request.htmx.boosted:
-        response = render(request, "readinggroup/notes.html#results", context)
-        # A clean, shareable URL: "?q=paging", not "?q=paging&topic=".
-        used = urlencode({k: v for k, v in request.GET.items() if v})
-        response["HX-Push-Url"] = request.path + (f"?{used}" if used else "")
-        return response
+        return render_results(request, "readinggroup/notes.html#results", context, page)
     context["topic_options"] = topic_options(form.cleaned_data.get("topic"))
     return render(request, "readinggroup/notes.html", context)
 

@@ -11,7 +11,8 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
-from readinggroup.models import Note
+from readinggroup.models import Note, User
+from readinggroup.notes import search
 from readinggroup.notes.actions import post_note
 from readinggroup.notes.search import SEARCH_WINDOW
 from tests.factories import ListingFactory, PaperFactory, UserFactory
@@ -148,7 +149,7 @@ def test_notes_page_hidden_filter_target_does_not_leak_hidden_notes(
 def test_notes_page_older_and_newer_pages_have_no_gaps_or_repeats(
     member_client: Client, member, paper
 ) -> None:
-    notes = _many(member, paper, 60)  # 20 groups of three notes at the same time
+    _many(member, paper, 60)  # 20 groups of three notes at the same time
     newest_first = [f"note {i}" for i in range(59, -1, -1)]
     first = member_client.get(NOTES, {"paper": paper.pk})
     assert _bodies(first) == newest_first[:25]
@@ -166,7 +167,6 @@ def test_notes_page_older_and_newer_pages_have_no_gaps_or_repeats(
     newer = _link(pages[-1].content.decode(), "prev")
     assert newer.startswith(f"?paper={paper.pk}&after=")
     assert _bodies(member_client.get(NOTES + newer)) == newest_first[25:50]
-    assert len(notes) == 60
 
 
 def test_notes_page_newer_link_from_second_page_returns_to_first(
@@ -179,6 +179,24 @@ def test_notes_page_newer_link_from_second_page_returns_to_first(
     assert _bodies(back) == [f"note {i}" for i in range(29, 4, -1)]
     assert _link(back.content.decode(), "prev") is None  # the newest page: nothing newer
     assert _link(back.content.decode(), "next") is not None
+
+
+def test_notes_page_chip_removal_leaves_the_cursor_behind(
+    member_client: Client, member, paper
+) -> None:
+    html = member_client.get(NOTES, {"paper": paper.pk, "after": "1.1", "author": member.pk})
+    html = html.content.decode()
+    assert f'<a href="{NOTES}?author={member.pk}" aria-label="Remove the filter Paper:' in html
+    assert f'<a href="{NOTES}?paper={paper.pk}" aria-label="Remove the filter Author:' in html
+
+
+def test_notes_page_search_page_in_htmx_fragment_pushes_the_page_shown(
+    member_client: Client, member, paper
+) -> None:
+    _many(member, paper, 30, body="batching note {i}")
+    response = member_client.get(NOTES, {"q": "batching", "page": "99", "topic": ""}, headers=HTMX)
+    assert response["HX-Push-Url"] == f"{NOTES}?q=batching&page=2"  # the last page
+    assert response.content.decode().count('<p class="note-snippet">') == 5
 
 
 def test_notes_page_older_link_in_htmx_fragment_pushes_its_url(
@@ -205,6 +223,20 @@ def test_notes_page_search_pages_through_ranked_matches(member_client: Client, m
     assert set(_bodies(first)) | set(_bodies(second)) == {f"batching note {i}" for i in range(30)}
 
 
+def test_notes_page_search_filling_the_window_exactly_counts_them(
+    member_client: Client, member, paper, monkeypatch
+) -> None:
+    monkeypatch.setattr(search, "SEARCH_WINDOW", 3)
+    _many(member, paper, 3, body="batching note {i}")
+    html = member_client.get(NOTES, {"q": "batching"}).content.decode()
+    assert "<strong>3</strong> notes match" in html and "the best matches among" not in html
+    _many(member, paper, 1, body="batching again {i}")
+    response = member_client.get(NOTES, {"q": "batching"})
+    assert "<strong>3+</strong> notes match" in response.content.decode()
+    assert "batching again 0" in _bodies(response)  # the newest three are ranked
+    assert "batching note 0" not in _bodies(response)
+
+
 def test_notes_page_search_beyond_the_window_says_there_are_more(
     member_client: Client, member, paper
 ) -> None:
@@ -229,11 +261,15 @@ def test_notes_page_filtered_query_count_is_fixed(
     member_client: Client, member, paper, session, django_assert_num_queries, size: int
 ) -> None:
     _seed(size, paper, session)
+    writer = User.objects.get(username="writer1")
     topic = ListingFactory(paper=paper).topic_id
-    params = {"paper": paper.pk, "session": session.pk, "author": member.pk, "topic": topic}
-    # session, user, paper, session, author (the chips), a page of notes, topics
-    with django_assert_num_queries(7):
-        member_client.get(NOTES, params)
+    params = {"paper": paper.pk, "author": writer.pk, "topic": topic}
+    # session, user, paper, author (the chips), a page of notes, topics
+    with django_assert_num_queries(6):
+        response = member_client.get(NOTES, params)
+    # writer1 wrote notes 1, 4, 7, …; the odd ones are on the paper.
+    expected = [f"Cluster scheduling note {i}" for i in range(size - 1, -1, -1) if i % 6 == 1]
+    assert _bodies(response) == expected[:25] and expected
 
 
 @pytest.mark.parametrize("size", [3, 40])
@@ -242,7 +278,8 @@ def test_notes_page_older_page_query_count_is_fixed(
 ) -> None:
     _seed(size, paper, session)
     with django_assert_num_queries(4):  # session, user, a page of notes, topics
-        member_client.get(NOTES, {"before": f"{10**17}.1"})
+        response = member_client.get(NOTES, {"before": f"{10**17}.1"})
+    assert len(_bodies(response)) == min(size, 25)
 
 
 @pytest.mark.parametrize("size", [3, 40])
