@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
-from typing import ClassVar
 from urllib.parse import urlencode
 
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.db.models import Prefetch, QuerySet
+from django.core.paginator import Paginator
+from django.db.models import Prefetch
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -29,6 +28,7 @@ from .models import Session, Slot, User
 from .notes.views import thread_context
 
 PICKER_SIZE = 100
+SESSIONS_PER_PAGE = 20
 
 
 def _slots_prefetch() -> Prefetch:
@@ -44,64 +44,23 @@ def _slots_prefetch() -> Prefetch:
 @login_required
 @vary_on_headers("HX-Request")  # one list's fragment for htmx, the whole page otherwise
 def session_list(request: HttpRequest) -> HttpResponse:
-    """Upcoming sessions soonest first and past ones latest first, a page of each:
-    the page costs the same for a lab's 150 sessions as for a department's 3,000."""
+    """Upcoming sessions soonest first and past ones latest first, a page of each
+    (``?upcoming=2``, ``?past=3``): the same cost for 150 sessions as for 3,000."""
     sessions = Session.objects.select_related("theme_topic").prefetch_related(_slots_prefetch())
-    upcoming = SessionWindow.of(sessions.upcoming(), request, "upcoming")
-    past = SessionWindow.of(sessions.past(), request, "past")
-    context = {"upcoming": upcoming, "past": past}
+    lists = {"upcoming": sessions.upcoming(), "past": sessions.past()}
     template = "readinggroup/session_list.html"
-    # The pager's links target their own list; any other htmx request gets the page.
-    target = request.htmx.target if request.htmx else None
-    if target in ("upcoming-sessions", "past-sessions"):
-        return render(request, f"{template}#{target.removesuffix('-sessions')}", context)
+    # A list's pager targets that list: only it is loaded and sent back.
+    shown = request.htmx.target.removesuffix("-sessions") if request.htmx.target else ""
+    if shown in lists:
+        lists = {shown: lists[shown]}
+        template += f"#{shown}"
+    context = {}
+    for name, listed in lists.items():
+        context[name] = Paginator(listed, SESSIONS_PER_PAGE).get_page(request.GET.get(name))
+        # Each list's links keep the other list's page.
+        kept = {k: v for k, v in request.GET.items() if k in ("upcoming", "past") and k != name}
+        context[f"{name}_query"] = urlencode(kept)
     return render(request, template, context)
-
-
-@dataclass(frozen=True)
-class SessionWindow:
-    """One page of a list of sessions, read without counting them all (PER_PAGE + 1
-    rows say whether there is a next page)."""
-
-    PER_PAGE: ClassVar[int] = 20
-
-    sessions: list[Session]
-    number: int
-    has_next: bool
-    param: str  # the query parameter that holds this list's page number
-    other: str  # the other list's parameter and page, kept by this list's links
-
-    @classmethod
-    def of(cls, sessions: QuerySet[Session], request: HttpRequest, param: str) -> SessionWindow:
-        number = _page_number(request.GET.get(param))
-        start = (number - 1) * cls.PER_PAGE
-        rows = list(sessions[start : start + cls.PER_PAGE + 1])
-        others = {k: v for k, v in request.GET.items() if k in ("upcoming", "past") and k != param}
-        return cls(rows[: cls.PER_PAGE], number, len(rows) > cls.PER_PAGE, param, urlencode(others))
-
-    def link(self, number: int) -> str:
-        query = f"{self.param}={number}" if number > 1 else ""
-        return "?" + "&".join(part for part in (self.other, query) if part)
-
-    @property
-    def first_link(self) -> str:
-        return self.link(1)
-
-    @property
-    def previous_link(self) -> str:
-        return self.link(self.number - 1) if self.number > 1 else ""
-
-    @property
-    def next_link(self) -> str:
-        return self.link(self.number + 1) if self.has_next else ""
-
-
-def _page_number(raw: str | None) -> int:
-    """A page number from the URL; anything else (a typo, "-1", a 1,000-digit number)
-    is the first page."""
-    if raw and raw.isascii() and raw.isdigit() and len(raw) <= 6:
-        return max(int(raw), 1)
-    return 1
 
 
 def _can_claim(session: Session) -> bool:

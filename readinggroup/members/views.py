@@ -7,6 +7,8 @@ everything works without JavaScript.
 
 from __future__ import annotations
 
+from urllib.parse import urlencode
+
 from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth.decorators import login_not_required, login_required
@@ -18,8 +20,10 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django.views.decorators.vary import vary_on_headers
 from django_htmx.http import HttpResponseClientRedirect
 
+from readinggroup.htmx import render_results
 from readinggroup.models import Invite, Role, User
 from readinggroup.notifications.links import absolute, site_url
 
@@ -79,6 +83,7 @@ def _list_context(request: HttpRequest) -> dict:
         "members": members,
         "page": page,
         "query": query,
+        "page_query": urlencode({"q": query}) if query else "",
         "max_count": history.most_presentations(active, now),
     }
     if request.user.is_organizer:
@@ -93,10 +98,12 @@ def _list_context(request: HttpRequest) -> dict:
 
 @require_GET
 @login_required
+@vary_on_headers("HX-Request")  # the table fragment for htmx, the whole page otherwise
 def member_list(request: HttpRequest) -> HttpResponse:
     context = _list_context(request)
     if request.htmx and not request.htmx.history_restore_request:
-        return render(request, f"{LIST}#member_table", context)  # a page link or the filter
+        # A page link or the filter: the table, and a clean URL ("?q=ann", not "?q=").
+        return render_results(request, f"{LIST}#member_table", context, context["page"])
     return render(request, LIST, context)
 
 

@@ -215,6 +215,13 @@ def test_members_page_filter_htmx_gets_the_fragment(member_client, other_member)
     response = member_client.get(LIST, {"q": "otto"}, headers={"HX-Request": "true"})
     html = response.content.decode()
     assert "<html" not in html and _row_order(html) == ["Otto Other"]
+    assert response["HX-Push-Url"] == f"{LIST}?q=otto"
+    assert response["Vary"] == "HX-Request, Cookie"  # caches keep fragment and page apart
+
+
+def test_members_page_emptied_filter_pushes_a_clean_url(member_client) -> None:
+    response = member_client.get(LIST, {"q": ""}, headers={"HX-Request": "true"})
+    assert response["HX-Push-Url"] == LIST
 
 
 def test_members_page_htmx_history_restore_gets_the_whole_page(member_client) -> None:
