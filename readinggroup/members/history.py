@@ -26,7 +26,8 @@ from django.db.models import (
 from django.db.models.functions import Lower
 from django.utils import timezone
 
-from readinggroup.models import Session, SessionStatus, Slot, User
+from readinggroup.models import Session, Slot, User
+from readinggroup.models.sessions import presented_condition
 
 
 def _duty_slots(now: dt.datetime) -> QuerySet[Slot]:
@@ -45,9 +46,7 @@ def with_presentation_stats(
     One grouped join over the slots: per-member subqueries cost 25 ms at 1,000
     members on PostgreSQL, this a few."""
     now = now or timezone.now()
-    presented = Q(
-        slots__session__status=SessionStatus.SCHEDULED, slots__session__starts_at__lte=now
-    )
+    presented = presented_condition(now, via="slots__")
     return users.annotate(
         presented_count=Count("slots", filter=presented),
         last_presented_at=Max("slots__session__starts_at", filter=presented),

@@ -134,6 +134,20 @@ def claimable_condition(now: dt.datetime | None = None) -> Q:
     )
 
 
+def presented_condition(before: dt.datetime | None = None, *, via: str = "") -> Q:
+    """Presentations given: a presenter in a scheduled session that has started.
+
+    ``via`` is the path from the queried model to the slot ("slots__" from a user).
+    """
+    return Q(
+        **{
+            f"{via}presenter__isnull": False,
+            f"{via}session__status": SessionStatus.SCHEDULED,
+            f"{via}session__starts_at__lte": _now(before),
+        }
+    )
+
+
 class SlotQuerySet(models.QuerySet):
     def open(self) -> SlotQuerySet:
         return self.filter(presenter__isnull=True, locked=False)
@@ -148,12 +162,8 @@ class SlotQuerySet(models.QuerySet):
         return self.filter(claimable_condition(now))
 
     def presented(self, before: dt.datetime | None = None) -> SlotQuerySet:
-        """Presentations given: a presenter in a scheduled session that has started."""
-        return self.filter(
-            presenter__isnull=False,
-            session__status=SessionStatus.SCHEDULED,
-            session__starts_at__lte=_now(before),
-        )
+        """Presentations given (see ``presented_condition``)."""
+        return self.filter(presented_condition(before))
 
 
 # The slides belong to a presenter's talk: when the presenter leaves, so do they.
