@@ -127,7 +127,7 @@ class _Index:
         self.common = [sum(bits.get(w, 0) for w in prof.words) for prof in self.profiles]
         self.lengths = [len(prof.words) for prof in self.profiles]
 
-    def neighbours(self, prof: Profile, skip: tuple[int, int] = (0, 0)) -> list[Profile]:
+    def neighbours(self, prof: Profile, skip: tuple[int, int]) -> list[Profile]:
         """The profiles ``compare`` may accept with ``prof``, each once, never itself,
         leaving out those at positions ``skip[0] <= position < skip[1]``."""
         postings, common, lengths = self.postings, self.common, self.lengths
@@ -143,11 +143,8 @@ class _Index:
             slices = []
             for word in rare:
                 posting = postings[word]
-                if high > low:
-                    slices.append(posting[: bisect_left(posting, low)])
-                    slices.append(posting[bisect_left(posting, high) :])
-                else:
-                    slices.append(posting)
+                slices.append(posting[: bisect_left(posting, low)])
+                slices.append(posting[bisect_left(posting, high) :])
             counts = Counter(chain.from_iterable(slices))
             for position, found in counts.items():
                 if found >= hits:
@@ -166,20 +163,16 @@ def _catalogue_profiles() -> list[Profile]:
     return [profile(pk, title, short) for pk, title, short in rows.iterator(chunk_size=2000)]
 
 
-def _candidates(new: list[Profile], index: _Index, first: int | None = None) -> list[Candidate]:
+def _candidates(new: list[Profile], index: _Index, first: int) -> list[Candidate]:
     """Candidates between each new profile and every other profile of the index.
 
-    ``first``: the new profiles sit in the index in this order from that position on, so
-    each search can leave out the ones searched before it.
+    The new profiles sit in the index in this order from position ``first`` on, so
+    each search leaves out itself and the new ones searched before it (their pairs
+    with it are found already): no pair is found twice.
     """
-    done: set[int | str] = set()  # new refs already searched: their pairs are all found
     found: list[Candidate] = []
     for number, prof in enumerate(new):
-        done.add(prof.ref)
-        skip = (first, first + number + 1) if first is not None else (0, 0)
-        for other in index.neighbours(prof, skip):
-            if other.ref in done:
-                continue
+        for other in index.neighbours(prof, (first, first + number + 1)):
             result = compare(prof, other)
             if result is None:
                 continue
@@ -211,22 +204,3 @@ def save_candidates(candidates: Iterable[Candidate], pk_by_ref: dict[int | str, 
         )
     DuplicateCandidate.objects.bulk_create(rows, batch_size=500)
     return len(rows)
-
-
-def record_candidates(new_papers: list[Paper]) -> int:
-    """Store candidates between freshly saved papers and the whole catalogue."""
-    if not new_papers:
-        return 0
-    index = _Index(_catalogue_profiles())
-    new = [profile(p.pk, p.title, p.short_name) for p in new_papers]
-    known = set(DuplicateCandidate.objects.values_list("paper_a_id", "paper_b_id"))
-    fresh = []
-    for candidate in _candidates(new, index):
-        pair = (
-            min(candidate.new_ref, candidate.other_ref),
-            max(candidate.new_ref, candidate.other_ref),
-        )
-        if pair not in known:
-            known.add(pair)
-            fresh.append(candidate)
-    return save_candidates(fresh, {})

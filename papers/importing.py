@@ -145,13 +145,14 @@ def apply_import(document: ParsedDocument, *, content_sha256: str) -> ImportRepo
         taken_keys = set(Paper.objects.values_list("citation_key", flat=True))
         new_papers = [_new_paper(m.entry, m.key, taken_keys) for m in plan.new]
         _insert(new_papers)
-        if new_papers:
-            pk_by_key: dict[str, int] = {}
-            for chunk in _chunks([p.title_key for p in new_papers]):
-                rows = Paper.objects.filter(title_key__in=chunk).values_list("title_key", "pk")
-                pk_by_key.update(rows)
-            for paper in new_papers:
-                paper.pk = pk_by_key[paper.title_key]
+        # executemany gives no ids back: read them by title key, which is unique.
+        pk_by_key: dict[str, int] = {}
+        for chunk in _chunks([p.title_key for p in new_papers]):
+            pk_by_key.update(
+                Paper.objects.filter(title_key__in=chunk).values_list("title_key", "pk")
+            )
+        for paper in new_papers:
+            paper.pk = pk_by_key[paper.title_key]
         paper_by_key = {p.title_key: p for p in new_papers}
 
         updated = []
@@ -167,9 +168,7 @@ def apply_import(document: ParsedDocument, *, content_sha256: str) -> ImportRepo
         listings_created = _add_listings(document.entries, plan.entry_keys, topics, paper_by_key)
         # The plan already compared the new papers with the catalogue and with each other,
         # inside this transaction: store those pairs rather than searching a second time.
-        candidates_created = duplicates.save_candidates(
-            plan.candidates, {p.title_key: p.pk for p in new_papers}
-        )
+        candidates_created = duplicates.save_candidates(plan.candidates, pk_by_key)
 
     return ImportReport(
         reading_list=reading_list,

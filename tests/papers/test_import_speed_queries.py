@@ -6,6 +6,7 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
+from papers import importing
 from papers.importing import apply_import, plan_import
 from papers.models import DuplicateCandidate, Listing, Paper
 from papers.parsing.bibtex import parse_bibtex_document
@@ -50,3 +51,21 @@ def test_import_queries_do_not_grow_with_entries() -> None:
     assert Listing.objects.count() == 4 + 40
     assert DuplicateCandidate.objects.count() == 2 + 20
     assert Paper.objects.get(title=_title(40, 3)).authors == "Jérôme Müller, Ada Kim"
+
+
+def test_import_reads_new_ids_back_across_lookup_chunks(monkeypatch) -> None:
+    monkeypatch.setattr(importing, "LOOKUP_CHUNK", 3)  # 10 entries: four chunks
+    document = parse_bibtex_document(_bibtex(10), "list.bib")
+    report = apply_import(document, content_sha256="sha")
+    assert report.papers_created == 10
+    # Each entry's listing points at the paper of its own title.
+    listed = {
+        raw.split(",")[0]: title
+        for title, raw in Listing.objects.values_list("paper__title", "raw_text")
+    }
+    assert listed == {f"@inproceedings{{key10n{i}": _title(10, i) for i in range(10)}
+    pairs = {
+        tuple(sorted((c.paper_a.title, c.paper_b.title)))
+        for c in DuplicateCandidate.objects.select_related("paper_a", "paper_b")
+    }
+    assert pairs == {tuple(sorted((_title(10, i), _title(10, i + 1)))) for i in range(0, 10, 2)}
