@@ -49,10 +49,7 @@ class CatalogueFilterForm(forms.Form):
             papers = papers.filter(venue=data["venue"])
         if data.get("year"):
             papers = papers.filter(year=data["year"])
-        sort = data.get("sort") or "title"
-        if sort == "wanted":
-            papers = papers.with_interest()
-        return papers.order_by(*SORTS[sort][1])
+        return papers.order_by(*SORTS[data.get("sort") or "title"][1])
 
     @property
     def is_filtered(self) -> bool:

@@ -85,15 +85,6 @@ class PaperQuerySet(models.QuerySet):
         listings = Listing.objects.filter(topic__reading_list_id=list_id)
         return self.filter(pk__in=listings.values("paper_id"))
 
-    def with_interest(self) -> PaperQuerySet:
-        """Papers with ``want_count``: how many members want to read each one.
-
-        The count is now a column kept up to date as marks change (see
-        ``recount_wants`` and the signals beside ``WantToRead``), so this is a
-        no-op kept for the callers that say what they rely on.
-        """
-        return self
-
     def recount_wants(self, paper_ids: Iterable[int] | None = None) -> int:
         """Set ``want_count`` from the marks themselves; for bulk changes that skip signals.
 
@@ -103,7 +94,7 @@ class PaperQuerySet(models.QuerySet):
         """
         from readinggroup.models import WantToRead
 
-        with transaction.atomic():
+        with transaction.atomic(savepoint=False):  # one per mark deleted: keep it cheap
             papers = self if paper_ids is None else self.filter(pk__in=list(paper_ids))
             locked = list(papers.select_for_update().order_by("pk").values_list("pk", flat=True))
             wants = (
@@ -172,11 +163,13 @@ class Paper(models.Model):
     def save(self, *args: object, **kwargs: object) -> None:
         # want_count changes only through UPDATEs on the column; saving an instance
         # loaded earlier must not write its stale count back.
+        # Deferred fields are left out as Django itself would (none are loaded to save).
         if not self._state.adding and kwargs.get("update_fields") is None:
+            deferred = self.get_deferred_fields()
             kwargs["update_fields"] = [
-                f.name
+                f.attname
                 for f in self._meta.concrete_fields
-                if not f.primary_key and f.name != "want_count"
+                if not f.primary_key and f.name != "want_count" and f.attname not in deferred
             ]
         super().save(*args, **kwargs)
 

@@ -55,7 +55,7 @@ def _listings_prefetch() -> Prefetch:
 @vary_on_headers("HX-Request")
 def paper_list(request: HttpRequest) -> HttpResponse:
     form = CatalogueFilterForm(request.GET)
-    papers = form.filter(Paper.objects.with_interest().prefetch_related(_listings_prefetch()))
+    papers = form.filter(Paper.objects.prefetch_related(_listings_prefetch()))
     page = Paginator(papers, PAGE_SIZE).get_page(request.GET.get("page"))
     query = urlencode(filters_in_use(request))
     context = {

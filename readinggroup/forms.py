@@ -78,11 +78,7 @@ class SeriesForm(forms.Form):
 def unscheduled_papers() -> QuerySet[Paper]:
     """Papers not in any upcoming slot, most wanted first: what the picker offers."""
     scheduled = Slot.objects.filter(paper=OuterRef("pk"), upcoming=True)
-    return (
-        Paper.objects.with_interest()
-        .filter(~Exists(scheduled))
-        .order_by("-want_count", "title_key")
-    )
+    return Paper.objects.filter(~Exists(scheduled)).order_by("-want_count", "title_key")
 
 
 class ClaimForm(forms.Form):

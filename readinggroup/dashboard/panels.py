@@ -77,8 +77,7 @@ def most_wanted(user: User, now: dt.datetime) -> list[Paper]:
     """Wanted papers the group has neither scheduled nor already discussed, most wanted first."""
     in_a_slot = (Slot.objects.ahead(now) | Slot.objects.presented(now)).filter(paper=OuterRef("pk"))
     return list(
-        Paper.objects.with_interest()
-        .annotate(
+        Paper.objects.annotate(
             wanted_by_me=Exists(WantToRead.objects.filter(paper=OuterRef("pk"), user=user)),
         )
         .filter(want_count__gt=0)

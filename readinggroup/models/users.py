@@ -138,4 +138,7 @@ def _recount_after_unwant(sender: type, instance: WantToRead, **kw: object) -> N
     # deleted first, and counting what is left is right either way.
     from papers.models import Paper
 
+    origin = kw.get("origin")
+    if isinstance(origin, Paper) or getattr(origin, "model", None) is Paper:
+        return  # the paper itself is being deleted: no count left to keep
     Paper.objects.recount_wants(paper_ids=[instance.paper_id])

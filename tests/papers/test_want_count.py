@@ -8,6 +8,7 @@ import pytest
 from django.db import IntegrityError, connection, transaction
 from django.db.migrations.executor import MigrationExecutor
 from django.db.models import Count
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
@@ -69,6 +70,19 @@ def test_deleting_a_member_takes_their_marks_off_the_counts(member, other_member
     assert [_count(p) for p in papers] == [1, 0, 0]
 
 
+def test_deleting_a_paper_does_not_recount_it_per_mark() -> None:
+    def delete_with_marks(marks: int) -> int:
+        paper = PaperFactory()
+        for _ in range(marks):
+            set_want(user=UserFactory(), paper=paper, wanted=True)
+        with CaptureQueriesContext(connection) as queries:
+            paper.delete()
+        assert not Paper.objects.filter(pk=paper.pk).exists()
+        return len(queries)
+
+    assert delete_with_marks(1) == delete_with_marks(6)
+
+
 def test_merge_counts_each_member_once(member, other_member, organizer) -> None:
     keep, drop = PaperFactory(), PaperFactory()
     set_want(user=member, paper=keep, wanted=True)
@@ -86,6 +100,19 @@ def test_saving_a_stale_paper_keeps_the_stored_count(member) -> None:
     stale.title = "New title"
     stale.save()
     assert Paper.objects.values_list("title", "want_count").get(pk=paper.pk) == ("New title", 1)
+
+
+def test_saving_a_paper_loaded_with_only_some_fields_writes_just_those(
+    member, django_assert_num_queries
+) -> None:
+    paper = PaperFactory(title="Old title", venue="OSDI")
+    partial = Paper.objects.only("title").get(pk=paper.pk)
+    set_want(user=member, paper=paper, wanted=True)
+    partial.title = "New title"
+    with django_assert_num_queries(1):  # the UPDATE: no field loaded just to be saved
+        partial.save()
+    saved = Paper.objects.values_list("title", "venue", "want_count").get(pk=paper.pk)
+    assert saved == ("New title", "OSDI", 1)
 
 
 def test_recount_wants_repairs_marks_made_in_bulk(member, other_member) -> None:
