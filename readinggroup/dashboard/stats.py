@@ -150,7 +150,7 @@ def presentation_load(now: dt.datetime | None = None, *, user: User | None = Non
         return User(**{f: row[f"presenter__{f}"] for f in NAME_FIELDS}).name
 
     bars = [Bar(label=name(r), value=r["load"]) for r in rows]
-    bars[TOP_MEMBERS:TOP_MEMBERS] = [Bar(label=m.name, value=0) for m in idle]
+    bars.extend(Bar(label=m.name, value=0) for m in idle)  # only when fewer than the top
     hidden = others["count"] + idle_count - len(idle)
     rest = ""
     if hidden:
