@@ -1,3 +1,4 @@
+from .generations import DataArea, DataGeneration
 from .invites import Invite
 from .notes import Note
 from .notifications import (
@@ -13,6 +14,8 @@ from .users import DigestFrequency, Role, Unavailability, User, WantToRead
 
 __all__ = [
     "Channel",
+    "DataArea",
+    "DataGeneration",
     "DigestFrequency",
     "GroupSettings",
     "Invite",
