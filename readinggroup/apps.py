@@ -8,8 +8,10 @@ class ReadingGroupConfig(AppConfig):
     verbose_name = "Reading group"
 
     def ready(self) -> None:
-        from . import checks  # noqa: F401  (registers the deploy checks)
-        from . import generations
+        from . import (
+            checks,  # noqa: F401  (registers the deploy checks)
+            generations,
+        )
 
         # Every connection counts its writes, so cached pages know when they are stale.
         connection_created.connect(generations.install, dispatch_uid="generations.install")
