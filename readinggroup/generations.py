@@ -183,9 +183,7 @@ def bump(areas: Iterable[DataArea], *, using: str = DEFAULT_DB_ALIAS) -> None:
     if not areas:
         return
     try:
-        DataGeneration.objects.using(using).filter(area__in=areas).update(
-            counter=F("counter") + 1
-        )
+        DataGeneration.objects.using(using).filter(area__in=areas).update(counter=F("counter") + 1)
     except DatabaseError:
         # The write itself has committed; its renderings stay cached at most
         # READINGGROUP_CACHE_SECONDS. Say so rather than fail the request after the fact.

@@ -43,9 +43,7 @@ class Computer:
 
 
 def read_catalogue(compute: Computer, key: tuple = ()) -> object:
-    return Generations.read().cached(
-        "test", areas=[DataArea.CATALOGUE], key=key, compute=compute
-    )
+    return Generations.read().cached("test", areas=[DataArea.CATALOGUE], key=key, compute=compute)
 
 
 def test_every_table_of_our_apps_has_an_area_or_is_untracked():
