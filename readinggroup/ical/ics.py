@@ -13,7 +13,7 @@ from urllib.parse import urlsplit
 from django.conf import settings
 from django.db.models import Prefetch, QuerySet, prefetch_related_objects
 from django.utils import timezone
-from icalendar import Alarm, Calendar, Event
+from icalendar import Alarm, Calendar, Event, vDuration
 
 from readinggroup.models import Session, Slot
 
@@ -21,6 +21,8 @@ PRODID = "-//readinggroup//Reading group sessions//EN"
 DEFAULT_NAME = "Reading group"
 # The feed: sessions of the last RECENT_DAYS and every future one.
 RECENT_DAYS = 90
+# How often calendar apps are asked to fetch the feed again.
+POLL_INTERVAL = dt.timedelta(hours=1)
 
 
 def _slots() -> Prefetch:
@@ -72,7 +74,7 @@ def session_calendar(
     calendar.add("x-wr-calname", name)
     calendar.add("x-wr-timezone", settings.TIME_ZONE)
     # Ask subscribing apps to poll hourly (Outlook and Apple honour this one).
-    calendar.add("x-published-ttl", "PT1H")
+    calendar.add("x-published-ttl", vDuration(POLL_INTERVAL))
     for session in sessions:
         calendar.add_component(
             session_event(

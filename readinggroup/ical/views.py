@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import datetime as dt
+from collections.abc import Callable
+
 from django import forms
 from django.conf import settings
 from django.contrib import messages
@@ -10,9 +13,12 @@ from django.core.exceptions import ImproperlyConfigured
 from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_safe
 
 from readinggroup import access
+from readinggroup.generations import Generations
+from readinggroup.models import DataArea
 from readinggroup.notifications.links import absolute
 
 from . import ics, tokens
@@ -49,13 +55,15 @@ def _base_url() -> str:
     return settings.READINGGROUP_SITE_URL
 
 
-def _calendar_response(request: HttpRequest, sessions, *, filename: str = "") -> HttpResponse:
+def _calendar_response(
+    request: HttpRequest, calendar: Callable[[int | None], bytes], *, filename: str = ""
+) -> HttpResponse:
+    """``calendar(alarm_minutes)`` as an .ics response, or a 400 for a bad ``?alarm=``."""
     try:
         alarm = _alarm_minutes(request)
     except BadAlarm as exc:
         return HttpResponseBadRequest(str(exc), content_type="text/plain; charset=utf-8")
-    body = ics.session_calendar(sessions, alarm_minutes=alarm, base_url=_base_url())
-    response = HttpResponse(body, content_type=CONTENT_TYPE)
+    response = HttpResponse(calendar(alarm), content_type=CONTENT_TYPE)
     # Private to one member and revocable: no shared cache may keep a copy.
     response["Cache-Control"] = "private, no-cache"
     response["X-Robots-Tag"] = "noindex"
@@ -69,7 +77,24 @@ def _calendar_response(request: HttpRequest, sessions, *, filename: str = "") ->
 def feed(request: HttpRequest, token: str) -> HttpResponse:
     """Calendar apps cannot log in: the secret token in the URL stands for the member."""
     tokens.user_for_token(token)
-    return _calendar_response(request, ics.feed_sessions())
+    return _calendar_response(request, _cached_feed)
+
+
+# What the feed shows: sessions, their slots, presenters and scribes, papers and topics.
+FEED_AREAS = (DataArea.SCHEDULE, DataArea.MEMBERS, DataArea.CATALOGUE)
+
+
+def _cached_feed(alarm: int | None) -> bytes:
+    """The feed is the same for every member: built once per change to what it shows.
+
+    Its window (the last RECENT_DAYS) moves with the clock, so a copy also holds for
+    no longer than calendar apps are asked to wait between polls."""
+
+    def build() -> tuple[bytes, dt.datetime]:
+        body = ics.session_calendar(ics.feed_sessions(), alarm_minutes=alarm, base_url=_base_url())
+        return body, timezone.now() + ics.POLL_INTERVAL
+
+    return Generations.read().cached("calendar-feed", areas=FEED_AREAS, key=(alarm,), compute=build)
 
 
 @require_GET
@@ -77,7 +102,11 @@ def feed(request: HttpRequest, token: str) -> HttpResponse:
 def session_ics(request: HttpRequest, pk: int) -> HttpResponse:
     """One session as a file to open in a calendar app ("add to calendar")."""
     session = ics.load_for_calendar(access.session_for_viewing(request, pk))
-    return _calendar_response(request, [session], filename=f"session-{session.pk}.ics")
+
+    def calendar(alarm: int | None) -> bytes:
+        return ics.session_calendar([session], alarm_minutes=alarm, base_url=_base_url())
+
+    return _calendar_response(request, calendar, filename=f"session-{session.pk}.ics")
 
 
 def feed_urls(token: str | None) -> dict[str, str]:
