@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass, field
+from functools import cached_property
 
 from django.utils.safestring import SafeString, mark_safe
 
@@ -53,8 +54,9 @@ class Chart:
     # What the bars leave out, e.g. "and 197 more topics": drawn as a last line.
     more: str = ""
 
-    @property
+    @cached_property
     def svg(self) -> SafeString:
+        """Drawn once per chart, so a cached chart keeps its drawing."""
         return mark_safe(render_svg(self))  # ElementTree escaped every string
 
 

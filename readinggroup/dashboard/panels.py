@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import html
 from dataclasses import dataclass
+from functools import cache
 
 from django.db.models import Count, Exists, OuterRef, Subquery
 from django.db.models.functions import Coalesce, TruncDate
@@ -12,11 +13,21 @@ from django.utils import timezone
 from django.utils.html import strip_tags
 
 from papers.models import Paper
+from readinggroup.generations import Generations
 from readinggroup.ical.ics import for_calendar
-from readinggroup.models import Note, Session, Slot, Unavailability, User, WantToRead
+from readinggroup.models import (
+    DataArea,
+    Note,
+    Session,
+    Slot,
+    Unavailability,
+    User,
+    WantToRead,
+)
 from readinggroup.notes.access import visible_notes
 
 from . import stats
+from .charts import Chart
 
 OPEN_SESSIONS = 5
 WANTED_PAPERS = 6
@@ -24,9 +35,20 @@ RECENT_NOTES = 5
 WAITING_SLOTS = 10
 
 
-def next_session(now: dt.datetime) -> Session | None:
-    """The next session that will take place, with its slots, presenters and papers."""
-    return for_calendar(Session.objects.ahead(now).order_by("starts_at", "pk")).first()
+# What the next session's card shows: its slots, presenters, papers and theme.
+NEXT_SESSION_AREAS = (DataArea.SCHEDULE, DataArea.MEMBERS, DataArea.CATALOGUE)
+
+
+def next_session(now: dt.datetime, fresh: Generations) -> Session | None:
+    """The next session that will take place, with its slots, presenters and papers.
+
+    The same for everyone: cached until it changes or starts (then another is next)."""
+
+    def compute() -> tuple[Session | None, dt.datetime | None]:
+        session = for_calendar(Session.objects.ahead(now).order_by("starts_at", "pk")).first()
+        return session, session.starts_at if session else None
+
+    return fresh.cached("next-session", areas=NEXT_SESSION_AREAS, compute=compute)
 
 
 @dataclass(frozen=True)
@@ -73,17 +95,35 @@ def claimable_sessions(user: User, now: dt.datetime) -> list[Session]:
     )
 
 
-def most_wanted(user: User, now: dt.datetime) -> list[Paper]:
-    """Wanted papers the group has neither scheduled nor already discussed, most wanted first."""
-    in_a_slot = (Slot.objects.ahead(now) | Slot.objects.presented(now)).filter(paper=OuterRef("pk"))
-    return list(
-        Paper.objects.annotate(
-            wanted_by_me=Exists(WantToRead.objects.filter(paper=OuterRef("pk"), user=user)),
+# Want counts and marks are the catalogue's; being in a slot is the schedule's.
+WANTED_AREAS = (DataArea.CATALOGUE, DataArea.SCHEDULE)
+
+
+def most_wanted(user: User, now: dt.datetime, fresh: Generations) -> list[Paper]:
+    """Wanted papers the group has neither scheduled nor already discussed, most wanted
+    first, each marked ``wanted_by_me``.
+
+    The list is the group's, cached until the marks or slots change or a session
+    starts (its papers may become free again); the member's own marks are one query."""
+
+    def compute() -> tuple[list[Paper], dt.datetime | None]:
+        in_a_slot = Slot.objects.ahead(now) | Slot.objects.presented(now)
+        papers = (
+            Paper.objects.filter(want_count__gt=0)
+            .filter(~Exists(in_a_slot.filter(paper=OuterRef("pk"))))
+            .order_by("-want_count", "title_key")[:WANTED_PAPERS]
         )
-        .filter(want_count__gt=0)
-        .filter(~Exists(in_a_slot))
-        .order_by("-want_count", "title_key")[:WANTED_PAPERS]
+        return list(papers), Session.objects.next_start(now)
+
+    papers = fresh.cached("most-wanted", areas=WANTED_AREAS, compute=compute)
+    mine = set(
+        WantToRead.objects.filter(user=user, paper__in=[p.pk for p in papers]).values_list(
+            "paper_id", flat=True
+        )
     )
+    for paper in papers:
+        paper.wanted_by_me = paper.pk in mine
+    return papers
 
 
 def recent_notes(user: User) -> list[Note]:
@@ -109,16 +149,45 @@ def waiting_for_confirmation(now: dt.datetime) -> list[Slot]:
     )
 
 
+# The charts count presentations (sessions, slots), topics' listings, and members.
+CHART_AREAS = (DataArea.SCHEDULE, DataArea.CATALOGUE, DataArea.MEMBERS)
+
+
+def charts(user: User, now: dt.datetime, fresh: Generations) -> list[Chart]:
+    """The group's charts, computed once per change to what they count (and drawn).
+
+    Topic coverage is the group's; the load chart is each member's own (it draws them
+    too), so it is kept per member.
+    """
+    valid_until = cache(lambda: stats.valid_until(now))  # one query for both charts
+
+    def coverage() -> tuple[Chart, dt.datetime]:
+        chart = stats.topic_coverage(now)
+        chart.svg  # noqa: B018  (drawn now, kept with the chart)
+        return chart, valid_until()
+
+    def load() -> tuple[Chart, dt.datetime]:
+        chart = stats.presentation_load(now, user=user)
+        chart.svg  # noqa: B018
+        return chart, valid_until()
+
+    return [
+        fresh.cached("topic-coverage", areas=CHART_AREAS, compute=coverage),
+        fresh.cached("presentation-load", areas=CHART_AREAS, key=(user.pk,), compute=load),
+    ]
+
+
 def dashboard(user: User, now: dt.datetime | None = None) -> dict:
     """Everything the dashboard template shows; a fixed number of queries."""
     now = now or timezone.now()
+    fresh = Generations.read()
     context = {
-        "next_session": next_session(now),
+        "next_session": next_session(now, fresh),
         "duties": my_duties(user, now),
         "claimable": claimable_sessions(user, now),
-        "wanted": most_wanted(user, now),
+        "wanted": most_wanted(user, now, fresh),
         "notes": recent_notes(user),
-        "charts": [stats.topic_coverage(now), stats.presentation_load(now, user=user)],
+        "charts": charts(user, now, fresh),
     }
     if user.is_organizer:
         context["waiting"] = waiting_for_confirmation(now)

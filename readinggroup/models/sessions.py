@@ -47,6 +47,12 @@ class SessionQuerySet(models.QuerySet):
         """Scheduled sessions that have not started yet."""
         return self.filter(status=SessionStatus.SCHEDULED, starts_at__gt=_now(now))
 
+    def next_start(self, now: dt.datetime | None = None) -> dt.datetime | None:
+        """When the next of these sessions starts: the next moment "ahead" and
+        "presented" change without any write (cached renderings hold until then)."""
+        starts = self.filter(starts_at__gt=_now(now)).order_by("starts_at")
+        return starts.values_list("starts_at", flat=True).first()
+
     def touch(self, now: dt.datetime | None = None) -> int:
         """Mark these sessions changed (``update()`` skips ``auto_now``): calendars refresh."""
         return self.update(updated_at=_now(now))
