@@ -7,7 +7,6 @@ Committed for real (``transaction=True``): the cache follows commits.
 from __future__ import annotations
 
 import datetime as dt
-import re
 
 import pytest
 import time_machine
@@ -19,13 +18,9 @@ from readinggroup.dashboard import stats
 from readinggroup.models import User, WantToRead
 from tests.dashboard.conftest import held_session, new_session, present
 from tests.factories import ListingFactory, TopicFactory, UserFactory
+from tests.html import without_csrf
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-def without_csrf(html: str) -> str:
-    """The page without its CSRF token, which is masked afresh for every response."""
-    return re.sub(r'("X-CSRFToken": "|name="csrfmiddlewaretoken" value=")\w+', r"\1…", html)
 
 
 def section(client: Client, section_id: str) -> str:
