@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from collections.abc import Callable
 from urllib.parse import urlencode
@@ -13,8 +14,10 @@ from django.core.paginator import Paginator
 from django.db.models import Prefetch
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django.views.decorators.vary import vary_on_headers
 from django_htmx.http import HttpResponseClientRedirect
@@ -24,8 +27,10 @@ from papers.models import Paper
 
 from . import access, scheduling, slides, suggestions
 from .forms import AssignForm, ClaimForm, SeriesForm, SessionForm, SlidesForm, unscheduled_papers
-from .models import Session, Slot, User
+from .generations import Generations
+from .models import DataArea, Session, Slot, User
 from .notes.views import thread_context
+from .paging import page_key
 
 PICKER_SIZE = 100
 SESSIONS_PER_PAGE = 20
@@ -40,27 +45,46 @@ def _slots_prefetch() -> Prefetch:
     )
 
 
+SESSION_LIST = "readinggroup/session_list.html"
+# The cards show sessions and slots, presenters, papers and theme topics.
+SESSION_LIST_AREAS = (DataArea.SCHEDULE, DataArea.MEMBERS, DataArea.CATALOGUE)
+
+
 @require_GET
 @login_required
 @vary_on_headers("HX-Request")  # one list's fragment for htmx, the whole page otherwise
 def session_list(request: HttpRequest) -> HttpResponse:
     """Upcoming sessions soonest first and past ones latest first, a page of each
     (``?upcoming=2``, ``?past=3``): the same cost for 150 sessions as for 3,000."""
-    sessions = Session.objects.select_related("theme_topic").prefetch_related(_slots_prefetch())
-    lists = {"upcoming": sessions.upcoming(), "past": sessions.past()}
-    template = "readinggroup/session_list.html"
+    names = ("upcoming", "past")
     # A list's pager targets that list: only it is loaded and sent back.
     shown = request.htmx.target.removesuffix("-sessions") if request.htmx.target else ""
-    if shown in lists:
-        lists = {shown: lists[shown]}
-        template += f"#{shown}"
-    context = {}
-    for name, listed in lists.items():
-        context[name] = Paginator(listed, SESSIONS_PER_PAGE).get_page(request.GET.get(name))
-        # Each list's links keep the other list's page.
-        kept = {k: v for k, v in request.GET.items() if k in ("upcoming", "past") and k != name}
-        context[f"{name}_query"] = urlencode(kept)
-    return render(request, template, context)
+    fresh = Generations.read()
+    if shown in names:
+        return HttpResponse(_session_list_html(request, shown, fresh))
+    context = {f"{name}_html": _session_list_html(request, name, fresh) for name in names}
+    return render(request, SESSION_LIST, context)
+
+
+def _session_list_html(request: HttpRequest, name: str, fresh: Generations) -> str:
+    """One list's partial, rendered once per change to the sessions (or when the next
+    one starts and moves from upcoming to past) and kept in the cache."""
+    number = page_key(request.GET.get(name))
+    # Each list's links keep the other list's page.
+    kept = urlencode(
+        {k: page_key(v) for k, v in request.GET.items() if k in ("upcoming", "past") and k != name}
+    )
+
+    def compute() -> tuple[str, dt.datetime | None]:
+        sessions = Session.objects.select_related("theme_topic").prefetch_related(_slots_prefetch())
+        listed = sessions.upcoming() if name == "upcoming" else sessions.past()
+        page = Paginator(listed, SESSIONS_PER_PAGE).get_page(number)
+        context = {name: page, f"{name}_query": kept}
+        html = render_to_string(f"{SESSION_LIST}#{name}", context, request)
+        return mark_safe(html), Session.objects.next_start()
+
+    key = (name, number, kept, request.user.is_organizer)
+    return fresh.cached("session-list", areas=SESSION_LIST_AREAS, key=key, compute=compute)
 
 
 def _can_claim(session: Session) -> bool:
