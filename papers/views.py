@@ -10,15 +10,19 @@ from django.db import transaction
 from django.db.models import Case, Prefetch, Q, Value, When
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django.views.decorators.vary import vary_on_headers
 from django_htmx.http import HttpResponseClientRedirect
 
-from readinggroup.htmx import filters_in_use, render_results
-from readinggroup.models import Slot
+from readinggroup.generations import Generations
+from readinggroup.htmx import filters_in_use, push_results_url
+from readinggroup.models import DataArea, Slot
 from readinggroup.notes.views import thread_context
+from readinggroup.paging import page_key
 from readinggroup.scheduling import claimable
 
 from . import access
@@ -50,38 +54,76 @@ def _listings_prefetch() -> Prefetch:
     return Prefetch("listings", queryset=Listing.objects.select_related("topic__reading_list"))
 
 
+CATALOGUE = "papers/paper_list.html"
+
+
 @require_GET
 @login_required
 @vary_on_headers("HX-Request")
 def paper_list(request: HttpRequest) -> HttpResponse:
+    """The catalogue: the filters and a page of results, the same for every member.
+
+    Both are rendered once per change to the catalogue for each search and page, and
+    served from the cache; htmx asks for the results alone."""
     form = CatalogueFilterForm(request.GET)
-    papers = form.filter(Paper.objects.prefetch_related(_listings_prefetch()))
-    page = Paginator(papers, PAGE_SIZE).get_page(request.GET.get("page"))
     query = urlencode(filters_in_use(request))
-    context = {
-        "form": form,
-        "page": page,
-        "query": query,
-        "export_url": reverse("papers:export") + (f"?{query}" if query else ""),
-    }
+    fresh = Generations.read()
+    results, shown = _results(request, form, query, fresh)
     if request.htmx and not request.htmx.boosted:
-        return render_results(request, "papers/paper_list.html#results", context, page)
-    context.update(
-        topics=Topic.objects.select_related("reading_list").order_by(
-            "reading_list__name", "position"
-        ),
-        reading_lists=ReadingList.objects.all(),
-        venues=Paper.objects.exclude(venue="")
-        .order_by("venue")
-        .values_list("venue", flat=True)
-        .distinct(),
-        years=Paper.objects.exclude(year=None)
-        .order_by("-year")
-        .values_list("year", flat=True)
-        .distinct(),
-        sorts=[(key, label) for key, (label, _) in SORTS.items()],
+        return push_results_url(request, HttpResponse(results), shown)
+    context = {"filters_html": _filters(form, fresh), "results_html": results}
+    return render(request, CATALOGUE, context)
+
+
+def _results(
+    request: HttpRequest, form: CatalogueFilterForm, query: str, fresh: Generations
+) -> tuple[str, int]:
+    """The results partial for these filters and page, and the page number it shows."""
+    number = page_key(request.GET.get("page"))
+
+    def compute() -> tuple[tuple[str, int], None]:
+        papers = form.filter(Paper.objects.prefetch_related(_listings_prefetch()))
+        page = Paginator(papers, PAGE_SIZE).get_page(number)
+        context = {
+            "form": form,
+            "page": page,
+            "query": query,
+            "export_url": reverse("papers:export") + (f"?{query}" if query else ""),
+        }
+        return (mark_safe(render_to_string(f"{CATALOGUE}#results", context)), page.number), None
+
+    return fresh.cached(
+        "catalogue-results", areas=[DataArea.CATALOGUE], key=(query, number), compute=compute
     )
-    return render(request, "papers/paper_list.html", context)
+
+
+def _filters(form: CatalogueFilterForm, fresh: Generations) -> str:
+    """The filter form with its choices (every topic, list, venue and year) and the
+    current ones selected."""
+
+    def compute() -> tuple[str, None]:
+        context = {
+            "form": form,
+            "topics": Topic.objects.select_related("reading_list").order_by(
+                "reading_list__name", "position"
+            ),
+            "reading_lists": ReadingList.objects.all(),
+            "venues": Paper.objects.exclude(venue="")
+            .order_by("venue")
+            .values_list("venue", flat=True)
+            .distinct(),
+            "years": Paper.objects.exclude(year=None)
+            .order_by("-year")
+            .values_list("year", flat=True)
+            .distinct(),
+            "sorts": [(key, label) for key, (label, _) in SORTS.items()],
+        }
+        return mark_safe(render_to_string(f"{CATALOGUE}#filters", context)), None
+
+    selected = sorted((k, str(v)) for k, v in form.cleaned_data.items() if v)
+    return fresh.cached(
+        "catalogue-filters", areas=[DataArea.CATALOGUE], key=selected, compute=compute
+    )
 
 
 @require_GET

@@ -19,9 +19,15 @@ def render_results(
 ) -> HttpResponse:
     """Render the results partial and push a clean, shareable URL for it: the filters
     in use and the page actually shown (``page=`` as typed may be out of range)."""
-    response = render(request, template, context)
+    return push_results_url(request, render(request, template, context), page and page.number)
+
+
+def push_results_url(
+    request: HttpRequest, response: HttpResponse, number: int | None
+) -> HttpResponse:
+    """Have htmx show the clean URL of the results in ``response``, page ``number``."""
     filters: dict[str, object] = filters_in_use(request)
-    if page is not None and page.number > 1:
-        filters["page"] = page.number
+    if number is not None and number > 1:
+        filters["page"] = number
     response["HX-Push-Url"] = request.path + (f"?{urlencode(filters)}" if filters else "")
     return response

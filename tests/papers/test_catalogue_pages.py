@@ -171,9 +171,12 @@ def test_catalogue_full_page_query_count_is_fixed(
     member_client: Client, django_assert_num_queries, size: int
 ) -> None:
     _make_catalogue(size)
-    # session, user, count, papers, their listings, topics, lists, venues, years
-    with django_assert_num_queries(9):
-        member_client.get(CATALOGUE)
+    # session, user, the data generations, count, papers, their listings, topics,
+    # lists, venues, years. Cached: tests/papers/test_catalogue_cache.py.
+    with django_assert_num_queries(10):
+        html = member_client.get(CATALOGUE).content.decode()
+    assert html.count('class="paper-title"') == min(size, 25)
+    assert html.count('class="tag"') == 2 * min(size, 25)
 
 
 @pytest.mark.parametrize("size", [3, 40])
@@ -181,9 +184,11 @@ def test_catalogue_fragment_query_count_is_fixed(
     member_client: Client, django_assert_num_queries, size: int
 ) -> None:
     _make_catalogue(size)
-    # session, user, count, papers, their listings
-    with django_assert_num_queries(5):
-        member_client.get(CATALOGUE, {"q": "cluster"}, headers={"HX-Request": "true"})
+    # session, user, the data generations, count, papers, their listings
+    with django_assert_num_queries(6):
+        response = member_client.get(CATALOGUE, {"q": "cluster"}, headers={"HX-Request": "true"})
+    html = response.content.decode()
+    assert html.count('class="paper-title"') == min(size, 25) and "<html" not in html
 
 
 @pytest.mark.parametrize("size", [3, 40])
