@@ -19,7 +19,8 @@ def render_results(
 ) -> HttpResponse:
     """Render the results partial and push a clean, shareable URL for it: the filters
     in use and the page actually shown (``page=`` as typed may be out of range)."""
-    return push_results_url(request, render(request, template, context), page and page.number)
+    number = page.number if page is not None else None
+    return push_results_url(request, render(request, template, context), number)
 
 
 def push_results_url(

@@ -8,6 +8,7 @@ paper or session page and a message, so everything works without JavaScript.
 from __future__ import annotations
 
 import datetime as dt
+from functools import cache
 from urllib.parse import urlencode
 
 from django import forms
@@ -16,6 +17,7 @@ from django.contrib.auth.decorators import login_required
 from django.db.models import Prefetch, Q, QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
 from django.utils.html import format_html_join
 from django.utils.safestring import SafeString, mark_safe
 from django.views.decorators.http import require_GET, require_POST
@@ -24,8 +26,9 @@ from django.views.decorators.vary import vary_on_headers
 from papers import access as paper_access
 from papers.models import Listing, Paper, Topic
 from readinggroup import access as session_access
-from readinggroup.htmx import filters_in_use, render_results
-from readinggroup.models import Note, Session, User
+from readinggroup.generations import Generations
+from readinggroup.htmx import filters_in_use, push_results_url
+from readinggroup.models import DataArea, Note, Session, User
 
 from . import access, actions
 from .search import search_page
@@ -257,31 +260,74 @@ class NoteFilterForm(forms.Form):
         return any(self.cleaned_data.get(k) for k in ("q", "topic", "session", "paper", "author"))
 
 
+NOTES = "readinggroup/notes.html"
+# The results show notes, their authors, and the papers and sessions they are on.
+RESULT_AREAS = (DataArea.NOTES, DataArea.MEMBERS, DataArea.CATALOGUE, DataArea.SCHEDULE)
+
+
 @require_GET
 @login_required
 @vary_on_headers("HX-Request")
 def note_list(request: HttpRequest) -> HttpResponse:
     """Newest notes first, a page at a time ("Older notes" follows a cursor, never
-    an OFFSET or a COUNT over every note); or the best matches of a search."""
+    an OFFSET or a COUNT over every note); or the best matches of a search.
+
+    The results are rendered once per change to what they show, for each search,
+    filter and page and each kind of reader (see ``_reader``), and served from the
+    cache; htmx asks for the results alone."""
     filters = {k: v for k, v in filters_in_use(request).items() if k not in ("before", "after")}
+    resolved = cache(lambda: _resolved_form(request, filters))
+    fresh = Generations.read()
+
+    def compute() -> tuple[tuple[str, int | None], None]:
+        form = resolved()
+        notes = form.filter(access.visible_notes(request.user)).select_related(
+            "author", "paper", "session"
+        )
+        context = {"form": form, "query": urlencode(filters), "searching": False, "more": False}
+        page = None
+        if query := form.cleaned_data.get("q"):
+            page, more = search_page(
+                query, notes=notes, page_number=request.GET.get("page"), per_page=PAGE_SIZE
+            )
+            context.update(searching=True, page=page, more=more, notes=page.object_list)
+        else:
+            context.update(newest_first(notes, request, form.problems))
+        html = render_to_string(f"{NOTES}#results", context, request)
+        return (mark_safe(html), page.number if page is not None else None), None
+
+    key = (_reader(request.user), sorted(request.GET.lists()))
+    results, shown = fresh.cached("notes-results", areas=RESULT_AREAS, key=key, compute=compute)
+    if request.htmx and not request.htmx.boosted:
+        return push_results_url(request, HttpResponse(results), shown)
+    form = resolved()
+    context = {
+        "form": form,
+        "results_html": results,
+        "topic_options": fresh.cached(
+            "notes-topic-options",
+            areas=[DataArea.CATALOGUE],
+            key=(form.cleaned_data.get("topic"),),
+            compute=lambda: (topic_options(form.cleaned_data.get("topic")), None),
+        ),
+    }
+    return render(request, NOTES, context)
+
+
+def _resolved_form(request: HttpRequest, filters: dict[str, str]) -> NoteFilterForm:
     form = NoteFilterForm(request.GET)
     form.resolve(request.path, filters)
-    notes = form.filter(access.visible_notes(request.user)).select_related(
-        "author", "paper", "session"
-    )
-    context = {"form": form, "query": urlencode(filters), "searching": False, "more": False}
-    page = None
-    if query := form.cleaned_data.get("q"):
-        page, more = search_page(
-            query, notes=notes, page_number=request.GET.get("page"), per_page=PAGE_SIZE
-        )
-        context.update(searching=True, page=page, more=more, notes=page.object_list)
-    else:
-        context.update(newest_first(notes, request, form.problems))
-    if request.htmx and not request.htmx.boosted:
-        return render_results(request, "readinggroup/notes.html#results", context, page)
-    context["topic_options"] = topic_options(form.cleaned_data.get("topic"))
-    return render(request, "readinggroup/notes.html", context)
+    return form
+
+
+def _reader(user: User) -> str:
+    """Whose view of the notes this is: organizers see every note; members see the same
+    notes unless they wrote hidden ones, which only they (and organizers) see."""
+    if user.is_organizer:
+        return "organizers"
+    if Note.objects.filter(author=user, hidden=True).exists():
+        return f"member {user.pk}"
+    return "members"
 
 
 def topic_options(selected: int | None) -> SafeString:
