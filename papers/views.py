@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import datetime as dt
 from urllib.parse import urlencode
 
 from django.conf import settings
@@ -7,7 +8,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.db import transaction
-from django.db.models import Case, Prefetch, Q, Value, When
+from django.db.models import Prefetch, Q
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
@@ -20,10 +21,9 @@ from django_htmx.http import HttpResponseClientRedirect
 
 from readinggroup.generations import Generations
 from readinggroup.htmx import filters_in_use, push_results_url
-from readinggroup.models import DataArea, Slot
+from readinggroup.models import DataArea, Session, Slot
 from readinggroup.notes.views import thread_context
 from readinggroup.paging import page_key
-from readinggroup.scheduling import claimable
 
 from . import access
 from .exporting import export_bibtex
@@ -149,7 +149,7 @@ def paper_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "candidates": candidates,
             "bibtex": export_bibtex([paper]),
             **_wants(paper, request.user),
-            **_presenting_context(paper),
+            **_presenting_context(paper, Generations.read()),
             **thread_context(request, paper=paper),
         },
     )
@@ -163,20 +163,29 @@ def _wants(paper: Paper, user: object) -> dict:
     return {"want_count": paper.want_count, "wanted": paper.wants.filter(user_id=user.pk).exists()}
 
 
-def _presenting_context(paper: Paper) -> dict:
+def _presenting_context(paper: Paper, fresh: Generations) -> dict:
     """Where the paper is scheduled, or the open slots a member could present it in.
 
-    One query: the paper's upcoming slot, if any, sorts before the open slots.
+    The open slots are the same on every paper's page: rendered once per change to
+    the schedule (or when the next session starts and its slots close) and cached.
     """
-    slots = list(
-        Slot.objects.filter(Q(paper=paper, upcoming=True) | claimable())
-        .select_related("session", "presenter")
-        .annotate(elsewhere=Case(When(paper=paper, then=Value(0)), default=Value(1)))
-        .order_by("elsewhere", "session__starts_at", "position")[:OPEN_SLOTS_SHOWN]
-    )
-    if slots and slots[0].paper_id == paper.pk:
-        return {"scheduled_slot": slots[0], "open_slots": []}
-    return {"scheduled_slot": None, "open_slots": slots}
+    scheduled = (
+        Slot.objects.filter(paper=paper, upcoming=True).select_related("session", "presenter")
+    ).first()
+    if scheduled is not None:
+        return {"scheduled_slot": scheduled}
+
+    def compute() -> tuple[tuple[str, int | None], dt.datetime | None]:
+        slots = list(
+            Slot.objects.claimable()
+            .select_related("session")
+            .order_by("session__starts_at", "position")[:OPEN_SLOTS_SHOWN]
+        )
+        html = render_to_string("papers/_presenting.html#open_slots", {"open_slots": slots})
+        return (mark_safe(html), slots[0].pk if slots else None), Session.objects.next_start()
+
+    html, first = fresh.cached("open-slots", areas=[DataArea.SCHEDULE], compute=compute)
+    return {"scheduled_slot": None, "open_slots_html": html, "first_open_slot": first}
 
 
 @require_GET

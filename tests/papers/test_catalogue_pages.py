@@ -227,8 +227,9 @@ def test_paper_detail_query_count_is_fixed(
         ListingFactory(paper=paper)
         note = post_note(author=member, body="A note", paper=paper)
         post_note(author=member, body="A reply", parent=note)
-    # session, user, paper, listings, my want-to-read mark, want count, notes, their replies
-    with django_assert_num_queries(8):
+    # session, user, paper, listings, my want-to-read mark, the data generations, where it
+    # is scheduled, the open slots, when the next session starts, notes, their replies
+    with django_assert_num_queries(11):
         response = member_client.get(paper.get_absolute_url())
     assert response.content.decode().count('class="note-thread"') == size
 
