@@ -104,13 +104,16 @@ def _members(request: HttpRequest) -> list[User]:
 
 def _detail_context(request: HttpRequest, session: Session) -> dict:
     slots = list(session.slots.select_related("presenter", "paper", "assigned_by"))
+    can_claim = _can_claim(session)
+    # The paper picker serves the claim form (open slots) and the assign form (organizers).
+    needs_picker = can_claim and (request.user.is_organizer or any(s.is_open for s in slots))
     return {
         "session": session,
         "slots": slots,
-        "can_claim": _can_claim(session),
-        "picker": list(unscheduled_papers()[:PICKER_SIZE]),
+        "can_claim": can_claim,
+        "picker": list(unscheduled_papers()[:PICKER_SIZE]) if needs_picker else [],
         "slides_limit_mb": _slides_limit_mb(),
-        "members": _members(request),
+        "members": _members(request) if can_claim else [],
         **thread_context(request, session=session),
     }
 

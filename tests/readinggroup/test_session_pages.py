@@ -190,7 +190,25 @@ def test_session_detail_query_count_is_fixed(
         post_note(author=organizer, body=f"Note {i}", session=session)
     # session, user, the session, slots, picker, members, thread notes, their replies
     with django_assert_num_queries(8):
-        organizer_client.get(session.get_absolute_url())
+        html = organizer_client.get(session.get_absolute_url()).content.decode()
+    assert html.count('class="note-thread"') == papers
+    assert html.count('<option value="">Choose a paper…</option>') == session.slot_count
+
+
+@pytest.mark.parametrize("papers", [1, 30])
+def test_past_session_page_loads_no_paper_picker(
+    organizer_client, django_assert_num_queries, organizer, papers: int
+) -> None:
+    past = scheduling.create_session(
+        by=organizer, starts_at=timezone.now() - dt.timedelta(days=3), slot_count=2
+    )
+    PaperFactory.create_batch(papers)
+    post_note(author=organizer, body="What we said", session=past)
+    # session, user, the session, slots, thread notes, their replies: nothing to claim
+    # or assign once a session has started, so no papers and no members
+    with django_assert_num_queries(6):
+        html = organizer_client.get(past.get_absolute_url()).content.decode()
+    assert "What we said" in html and "Choose a paper" not in html and "Assign" not in html
 
 
 def _sessions(organizer, *, upcoming: int, past: int) -> None:
