@@ -177,18 +177,35 @@ def charts(user: User, now: dt.datetime, fresh: Generations) -> list[Chart]:
     ]
 
 
+def personal(user: User, now: dt.datetime, fresh: Generations) -> dict:
+    """The member's own sections: their duties, the open slots on days they are
+    available, the most wanted papers with their own marks, the notes they may read
+    (and for organizers, the assignments not yet confirmed).
+
+    They read from every area, so they are cached per member until anything changes
+    or the next session starts."""
+
+    def compute() -> tuple[dict, dt.datetime | None]:
+        sections = {
+            "duties": my_duties(user, now),
+            "claimable": claimable_sessions(user, now),
+            "wanted": most_wanted(user, now, fresh),
+            "notes": recent_notes(user),
+        }
+        if user.is_organizer:
+            sections["waiting"] = waiting_for_confirmation(now)
+        return sections, Session.objects.next_start(now)
+
+    key = (user.pk, user.is_organizer)
+    return fresh.cached("dashboard-personal", areas=DataArea, key=key, compute=compute)
+
+
 def dashboard(user: User, now: dt.datetime | None = None) -> dict:
     """Everything the dashboard template shows; a fixed number of queries."""
     now = now or timezone.now()
     fresh = Generations.read()
-    context = {
+    return {
         "next_session": next_session(now, fresh),
-        "duties": my_duties(user, now),
-        "claimable": claimable_sessions(user, now),
-        "wanted": most_wanted(user, now, fresh),
-        "notes": recent_notes(user),
+        **personal(user, now, fresh),
         "charts": charts(user, now, fresh),
     }
-    if user.is_organizer:
-        context["waiting"] = waiting_for_confirmation(now)
-    return context

@@ -28,11 +28,17 @@ class Note(models.Model):
     body_html = models.TextField(editable=False)  # rendered and sanitised once, on save
     hidden = models.BooleanField(default=False)
     pinned = models.BooleanField(default=False)
-    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    created_at = models.DateTimeField(auto_now_add=True)
     edited_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["created_at"]
+        indexes = [
+            # Newest first is (created_at, id) everywhere (ties are broken by id): the
+            # dashboard's recent notes and the notes page's cursor read this index in
+            # order, with no sort of a group of notes sharing a time.
+            models.Index(fields=["created_at", "id"], name="note_created_id_idx"),
+        ]
         constraints = [
             models.CheckConstraint(
                 condition=(

@@ -15,7 +15,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from readinggroup.dashboard import stats
-from readinggroup.models import User, WantToRead
+from readinggroup.models import Unavailability, User, WantToRead
 from tests.dashboard.conftest import held_session, new_session, present
 from tests.factories import ListingFactory, TopicFactory, UserFactory
 from tests.html import without_csrf
@@ -43,10 +43,8 @@ def test_dashboard_again_takes_the_groups_sections_from_the_cache(
 ):
     busy_group(2)
     first = without_csrf(member_client.get(reverse("home")).content.decode())
-    # Login session and user, the data generations, my slots, my scribing, open slots,
-    # which of the most wanted papers I want, notes: the next session, the most wanted
-    # papers and the charts are the cache's.
-    with django_assert_num_queries(8):
+    # Login session and user, the data generations: every section is the cache's.
+    with django_assert_num_queries(3):
         again = without_csrf(member_client.get(reverse("home")).content.decode())
     assert again == first
     assert "(you too)" in again  # my own mark on a cached list
@@ -141,3 +139,29 @@ def test_renamed_member_shows_in_the_cached_load_chart(member_client, organizer,
     assert "Mira Member" in load_chart(member_client)
     User.objects.filter(pk=member.pk).update(display_name="Mira Renamed")
     assert "Mira Renamed" in load_chart(member_client)
+
+
+def test_my_duties_follow_an_assignment_and_my_open_slots_my_unavailability(
+    member_client, organizer, member
+):
+    when = timezone.now() + dt.timedelta(days=3)
+    session = new_session(organizer, when, slots=2, title="Systems week")
+    assert "Nothing to present or write up." in section(member_client, "my-duties")
+    assert "Systems week" in section(member_client, "open-slots")
+
+    present(session.slots.get(position=1), member)
+    assert "you present" in section(member_client, "my-duties")
+
+    Unavailability.objects.create(user=member, date=timezone.localdate(when))
+    assert "Systems week" not in section(member_client, "open-slots")
+
+
+def test_each_member_has_their_own_sections(organizer, member, other_member):
+    session = new_session(organizer, timezone.now() + dt.timedelta(days=3), slots=2)
+    present(session.slots.get(position=1), member)
+    clients = {}
+    for user in (member, other_member):
+        clients[user.pk] = Client()
+        clients[user.pk].force_login(user)
+    assert "you present" in section(clients[member.pk], "my-duties")
+    assert "you present" not in section(clients[other_member.pk], "my-duties")
