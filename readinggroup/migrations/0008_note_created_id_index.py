@@ -12,10 +12,7 @@ OLD_INDEX = "readinggroup_note_created_at_53ef1fbd"
 
 
 class Migration(migrations.Migration):
-    dependencies = [
-        ("papers", "0003_paper_want_count"),
-        ("readinggroup", "0007_data_generations"),
-    ]
+    dependencies = [("readinggroup", "0007_data_generations")]
 
     operations = [
         migrations.AddIndex(
