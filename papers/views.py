@@ -130,9 +130,7 @@ def _filters(form: CatalogueFilterForm, fresh: Generations) -> str:
 @login_required
 def paper_detail(request: HttpRequest, pk: int) -> HttpResponse:
     paper = access.paper_for_viewing(request, pk)
-    listings = paper.listings.select_related("topic__reading_list").order_by(
-        "topic__reading_list__name", "topic__position"
-    )
+    fresh = Generations.read()
     candidates = []
     if request.user.is_organizer:
         candidates = (
@@ -145,14 +143,27 @@ def paper_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "papers/paper_detail.html",
         {
             "paper": paper,
-            "listings": listings,
+            "paper_body": _paper_body(paper, fresh),
             "candidates": candidates,
-            "bibtex": export_bibtex([paper]),
             **_wants(paper, request.user),
-            **_presenting_context(paper, Generations.read()),
+            **_presenting_context(paper, fresh),
             **thread_context(request, paper=paper),
         },
     )
+
+
+def _paper_body(paper: Paper, fresh: Generations) -> str:
+    """The paper's details, topics, sources and BibTeX: one rendering per change to the
+    catalogue, cached."""
+
+    def compute() -> tuple[str, None]:
+        listings = paper.listings.select_related("topic__reading_list").order_by(
+            "topic__reading_list__name", "topic__position"
+        )
+        context = {"paper": paper, "listings": listings, "bibtex": export_bibtex([paper])}
+        return mark_safe(render_to_string("papers/paper_detail.html#paper_body", context)), None
+
+    return fresh.cached("paper-body", areas=[DataArea.CATALOGUE], key=(paper.pk,), compute=compute)
 
 
 OPEN_SLOTS_SHOWN = 30

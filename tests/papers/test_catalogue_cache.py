@@ -99,3 +99,17 @@ def test_out_of_range_page_pushes_the_page_shown_from_the_cache(member_client, c
         response = member_client.get(CATALOGUE, {"q": "o", "page": "9"}, headers=HTMX)
         assert response["HX-Push-Url"] == f"{CATALOGUE}?q=o"  # page 1 is the only page
         assert titles(response.content.decode()) == ["Borg", "Kubernetes", "Omega"]
+
+
+def test_paper_page_details_follow_a_new_listing_and_an_edit(member_client, catalogue):
+    paper = Paper.objects.get(title="Borg")
+    html = member_client.get(paper.get_absolute_url()).content.decode()
+    assert '<a class="tag" href="/papers/?topic=' in html and ">Scheduling</a>" in html
+    assert "Compilers" not in html
+    ListingFactory(paper=paper, topic=TopicFactory(name="Compilers"))
+    Paper.objects.filter(pk=paper.pk).update(doi="10.1145/2741948.2741964")
+    html = member_client.get(paper.get_absolute_url()).content.decode()
+    assert ">Compilers</a>" in html
+    assert "doi = {10.1145/2741948.2741964}" in html  # the BibTeX too
+    other = Paper.objects.get(title="Omega")
+    assert ">Compilers</a>" not in member_client.get(other.get_absolute_url()).content.decode()

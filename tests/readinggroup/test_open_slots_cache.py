@@ -36,13 +36,13 @@ def test_open_slots_again_come_from_the_cache(member_client, organizer, django_a
     )
     first, second = PaperFactory(), PaperFactory()
     page = without_csrf(member_client.get(first.get_absolute_url()).content.decode())
-    # session, user, paper, listings, my mark, the data generations, where it is scheduled,
-    # notes: the open slots are the cache's, also on another paper's page
-    with django_assert_num_queries(8):
+    # session, user, paper, my mark, the data generations, where it is scheduled, notes:
+    # its details and the open slots are the cache's
+    with django_assert_num_queries(7):
         again = without_csrf(member_client.get(first.get_absolute_url()).content.decode())
     assert again == page
     urls = [claim_url(s) for s in session.slots.all()]
-    with django_assert_num_queries(8):
+    with django_assert_num_queries(8):  # another paper's details, the same open slots
         assert offered(member_client, second) == urls
     assert (
         f'<input type="hidden" name="paper" value="{second.pk}">'
