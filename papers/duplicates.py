@@ -13,6 +13,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from itertools import chain
 
+from .bulk import insert_rows
 from .models import DuplicateCandidate, Paper
 from .parsing.titles import fold
 
@@ -195,12 +196,11 @@ def save_candidates(candidates: Iterable[Candidate], pk_by_ref: dict[int | str, 
         a = pk_by_ref.get(candidate.new_ref, candidate.new_ref)
         b = pk_by_ref.get(candidate.other_ref, candidate.other_ref)
         rows.append(
-            DuplicateCandidate(
-                paper_a_id=min(a, b),
-                paper_b_id=max(a, b),
-                score=candidate.score,
-                reason=candidate.reason,
-            )
+            {
+                "paper_a_id": min(a, b),
+                "paper_b_id": max(a, b),
+                "score": candidate.score,
+                "reason": candidate.reason,
+            }
         )
-    DuplicateCandidate.objects.bulk_create(rows, batch_size=500)
-    return len(rows)
+    return insert_rows(DuplicateCandidate, rows)

@@ -15,12 +15,11 @@ import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from django.db import connections, router, transaction
-from django.db.models import Model
-from django.db.models.expressions import DatabaseDefault
+from django.db import transaction
 
 from . import duplicates
-from .models import Listing, Paper, PaperAlias, ReadingList, Topic
+from .bulk import insert_rows
+from .models import Listing, Paper, PaperAlias, ReadingList, Topic, search_text
 from .parsing.base import ParsedDocument, ParsedEntry, ParseProblem
 from .parsing.titles import title_key
 
@@ -143,21 +142,18 @@ def apply_import(document: ParsedDocument, *, content_sha256: str) -> ImportRepo
         plan = plan_import(document)
 
         taken_keys = set(Paper.objects.values_list("citation_key", flat=True))
-        new_papers = [_new_paper(m.entry, m.key, taken_keys) for m in plan.new]
-        _insert(new_papers)
+        insert_rows(Paper, (_new_paper(m.entry, m.key, taken_keys) for m in plan.new))
         # executemany gives no ids back: read them by title key, which is unique.
         pk_by_key: dict[str, int] = {}
-        for chunk in _chunks([p.title_key for p in new_papers]):
+        for chunk in _chunks([m.key for m in plan.new]):
             pk_by_key.update(
                 Paper.objects.filter(title_key__in=chunk).values_list("title_key", "pk")
             )
-        for paper in new_papers:
-            paper.pk = pk_by_key[paper.title_key]
-        paper_by_key = {p.title_key: p for p in new_papers}
+        paper_ids = dict(pk_by_key)
 
         updated = []
         for match in plan.existing:
-            paper_by_key[match.key] = match.paper
+            paper_ids[match.key] = match.paper.pk
             if _fill_blanks(match.paper, match.entry):
                 updated.append(match.paper)
         if updated:
@@ -165,7 +161,7 @@ def apply_import(document: ParsedDocument, *, content_sha256: str) -> ImportRepo
                 updated, [*FILLABLE_FIELDS, "search_text", "bibtex_fields"], batch_size=500
             )
 
-        listings_created = _add_listings(document.entries, plan.entry_keys, topics, paper_by_key)
+        listings_created = _add_listings(document.entries, plan.entry_keys, topics, paper_ids)
         # The plan already compared the new papers with the catalogue and with each other,
         # inside this transaction: store those pairs rather than searching a second time.
         candidates_created = duplicates.save_candidates(plan.candidates, pk_by_key)
@@ -173,7 +169,7 @@ def apply_import(document: ParsedDocument, *, content_sha256: str) -> ImportRepo
     return ImportReport(
         reading_list=reading_list,
         entries=len(document.entries),
-        papers_created=len(new_papers),
+        papers_created=len(plan.new),
         papers_matched=len(plan.existing),
         papers_updated=len(updated),
         topics_created=topics_created,
@@ -207,7 +203,7 @@ def _add_listings(
     entries: Iterable[ParsedEntry],
     keys: Iterable[str],
     topics: dict[str, Topic],
-    paper_by_key: dict[str, Paper],
+    paper_ids: dict[str, int],
 ) -> int:
     topic_ids = [t.pk for t in topics.values()]
     present = set(
@@ -216,74 +212,41 @@ def _add_listings(
     positions: dict[int, int] = {}
     new = []
     for entry, key in zip(entries, keys, strict=True):
-        topic = topics[entry.topic]
-        paper = paper_by_key[key]
-        positions[topic.pk] = positions.get(topic.pk, 0) + 1
-        if (topic.pk, paper.pk) in present:
+        topic_id = topics[entry.topic].pk
+        paper_id = paper_ids[key]
+        positions[topic_id] = positions.get(topic_id, 0) + 1
+        if (topic_id, paper_id) in present:
             continue
-        present.add((topic.pk, paper.pk))
+        present.add((topic_id, paper_id))
         new.append(
-            Listing(
-                topic=topic,
-                paper=paper,
-                position=positions[topic.pk],
-                line=entry.line,
-                raw_text=entry.raw,
-            )
+            {
+                "topic_id": topic_id,
+                "paper_id": paper_id,
+                "position": positions[topic_id],
+                "line": entry.line,
+                "raw_text": entry.raw,
+            }
         )
-    _insert(new)
-    return len(new)
+    return insert_rows(Listing, new)
 
 
-def _insert(objs: list[Model]) -> None:
-    """Save new rows of one model with a single executemany, without reading ids back.
-
-    bulk_create spends most of a 10,000-entry import compiling SQL: SQLite allows only
-    about 60 papers per statement. Values go through each field's pre_save and
-    get_db_prep_save, as with bulk_create; database defaults are left to the database.
-    """
-    if not objs:
-        return
-    model = type(objs[0])
-    connection = connections[router.db_for_write(model)]
-    fields = [
-        f
-        for f in model._meta.concrete_fields
-        if not f.primary_key
-        and not f.generated
-        and not isinstance(getattr(objs[0], f.attname), DatabaseDefault)
-    ]
-    quote = connection.ops.quote_name
-    sql = "INSERT INTO {} ({}) VALUES ({})".format(
-        quote(model._meta.db_table),
-        ", ".join(quote(f.column) for f in fields),
-        ", ".join(["%s"] * len(fields)),
-    )
-    rows = [[f.get_db_prep_save(f.pre_save(obj, True), connection) for f in fields] for obj in objs]
-    with connection.cursor() as cursor:
-        cursor.executemany(sql, rows)
-    for obj in objs:
-        obj._state.adding = False
-        obj._state.db = connection.alias
-
-
-def _new_paper(entry: ParsedEntry, key: str, taken_keys: set[str]) -> Paper:
-    paper = Paper(
-        title=entry.title,
-        title_key=key,
-        short_name=entry.short_name,
-        authors=entry.authors,
-        venue=entry.venue,
-        year=entry.year,
-        pages=entry.pages,
-        url=entry.url,
-        doi=entry.doi,
-        citation_key=_unique_citation_key(entry, taken_keys),
-        entry_type=entry.entry_type or "misc",
-        bibtex_fields=dict(entry.fields),
-    )
-    paper.refresh_search_text()
-    return paper
+def _new_paper(entry: ParsedEntry, key: str, taken_keys: set[str]) -> dict[str, object]:
+    """A new paper's row, for ``insert_rows``."""
+    return {
+        "title": entry.title,
+        "title_key": key,
+        "short_name": entry.short_name,
+        "authors": entry.authors,
+        "venue": entry.venue,
+        "year": entry.year,
+        "pages": entry.pages,
+        "url": entry.url,
+        "doi": entry.doi,
+        "citation_key": _unique_citation_key(entry, taken_keys),
+        "entry_type": entry.entry_type or "misc",
+        "bibtex_fields": dict(entry.fields),
+        "search_text": search_text(entry.title, entry.short_name, entry.authors, entry.venue),
+    }
 
 
 def _fill_blanks(paper: Paper, entry: ParsedEntry) -> bool:

@@ -177,9 +177,14 @@ class Paper(models.Model):
         return reverse("papers:paper_detail", args=[self.pk])
 
     def refresh_search_text(self) -> None:
-        from .parsing.titles import fold
+        self.search_text = search_text(self.title, self.short_name, self.authors, self.venue)
 
-        self.search_text = fold(" ".join([self.title, self.short_name, self.authors, self.venue]))
+
+def search_text(title: str, short_name: str, authors: str, venue: str) -> str:
+    """What the catalogue search matches for a paper (``Paper.search_text``)."""
+    from .parsing.titles import fold
+
+    return fold(" ".join([title, short_name, authors, venue]))
 
 
 class PaperAlias(models.Model):
