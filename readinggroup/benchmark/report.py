@@ -22,7 +22,7 @@ def _load_for(page: dict, clients: int) -> dict | None:
 
 def page_table(results: dict) -> list[str]:
     clients = results["options"]["connections"]
-    head = ["database", "size", "page", "SQL queries", "bytes"]
+    head = ["database", "size", "page", "SQL queries", "bytes", "after a change: ms, queries"]
     for c in clients:
         head += [f"median ms ({c})", f"p95 ms ({c})", f"req/s ({c})", f"{TIMES} floor ({c})"]
     head.append("errors")
@@ -36,6 +36,8 @@ def page_table(results: dict) -> list[str]:
                 lines.append("| " + " | ".join(row + [""] * (len(head) - len(row))) + " |")
                 continue
             row = [run["database"], run["size"], name, str(page["queries"]), f"{page['bytes']:,}"]
+            cold = page.get("cold_ms")
+            row.append(f"{_ms(cold)}, {page['cold_queries']}" if cold is not None else "")
             errors = 0
             for c in clients:
                 load = _load_for(page, c)
@@ -148,7 +150,10 @@ def markdown(results: dict, checks: list[Check]) -> str:
         + " and ".join(str(c) for c in opts["connections"])
         + " concurrent connections as a logged-in member. Floor: `/healthz` through the same "
         "middleware, server and cookie. SQL queries and bytes: one request in-process "
-        "(Django test client) against the same database.",
+        "(Django test client) against the same database. Pages keep what they render in "
+        "the cache until the data it shows changes; *after a change* is a request made "
+        "in-process just after every area of the data changed, so nothing comes from the "
+        "cache (the median of five).",
         "",
         f"**Data:** {shapes}.",
         "",

@@ -93,13 +93,20 @@ def _page_checks(db: str, lab: dict | None, dept: dict | None) -> list[Check]:
         subject = f"{db} {name}"
         lab_page = lab_pages.get(name)
         if lab_page:
-            same = lab_page["queries"] == page["queries"]
+            # Served from the cache, and just after a change (nothing cached).
+            pairs = [(lab_page["queries"], page["queries"])]
+            if "cold_queries" in lab_page and "cold_queries" in page:
+                pairs.append((lab_page["cold_queries"], page["cold_queries"]))
+            same = all(a == b for a, b in pairs)
+            numbers = f"lab {lab_page['queries']}, department {page['queries']}"
+            if len(pairs) > 1:
+                numbers += f"; after a change: lab {pairs[1][0]}, department {pairs[1][1]}"
             checks.append(
                 Check(
                     "same SQL queries at lab and department size",
                     subject,
                     "pass" if same else "fail",
-                    f"lab {lab_page['queries']}, department {page['queries']}",
+                    numbers,
                 )
             )
             a, b = _load(lab_page, LATENCY_CLIENTS), _load(page, LATENCY_CLIENTS)

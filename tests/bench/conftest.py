@@ -13,3 +13,10 @@ TODAY = timezone.localdate()
 @pytest.fixture
 def tiny_group(db) -> GenerationReport:
     return generate_group(SHAPES["tiny"], seed=3, today=TODAY)
+
+
+@pytest.fixture
+def committed_tiny_group(transactional_db) -> GenerationReport:
+    """The tiny group committed, as the benchmark's own database holds it (pages cache
+    what they render only from committed data)."""
+    return generate_group(SHAPES["tiny"], seed=3, today=TODAY)
