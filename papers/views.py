@@ -129,8 +129,8 @@ def _filters(form: CatalogueFilterForm, fresh: Generations) -> str:
 @require_GET
 @login_required
 def paper_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    fresh = Generations.read()  # before the paper: what is cached under them is as new
     paper = access.paper_for_viewing(request, pk)
-    fresh = Generations.read()
     candidates = []
     if request.user.is_organizer:
         candidates = (

@@ -9,9 +9,14 @@ Writes are seen where they all pass: an execute wrapper on every database
 connection reads the table an INSERT, UPDATE, DELETE or TRUNCATE names. ORM saves,
 ``update()``, bulk writes, cascades, raw cursors and the admin are all covered,
 with nothing to remember in new code but mapping a new table to its area (a test
-insists). Counters move only after the commit, in a statement of their own, so a
-reader never sees a new counter with old data and writers never wait on each
-other for it; a rolled-back write moves nothing.
+insists); a write statement whose table cannot be read (a CTE, MERGE, COPY) moves
+every area on, to be safe. Counters move only after the commit, in a short statement
+of their own, so a reader never sees a new counter with old data and no transaction
+holds the counter rows while it works; a rolled-back write moves nothing (a
+rolled-back savepoint may still move its areas on: harmless, one needless recompute).
+
+Readers read the counters before the data, so what they cache under the counters is
+at least as new as them.
 
 Inside a transaction that has written to an area, renderings that depend on it
 are computed and not cached: the cache cannot hold what others cannot see yet.
@@ -28,6 +33,7 @@ import datetime as dt
 import hashlib
 import logging
 import re
+import secrets
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any, TypeVar
@@ -83,28 +89,42 @@ UNTRACKED = frozenset(
     }
 )
 
+# Leading white space and SQL comments, which say nothing about what a statement does.
+_LEAD = re.compile(r"^(?:\s+|--[^\n]*\n?|/\*.*?\*/)+", re.DOTALL)
+_TABLE = r"""(?:ONLY\s+)?(?:["`]?\w+["`]?\.)?["`]?(\w+)"""  # [ONLY] [schema.]table
 _WRITE = re.compile(
-    r"""^\s*(?:
+    r"""(?:
         INSERT\s+(?:OR\s+\w+\s+)?INTO | REPLACE\s+INTO | UPDATE(?:\s+OR\s+\w+)? | DELETE\s+FROM
-    )\s+["`]?(\w+)""",
+    )\s+"""
+    + _TABLE,
     re.IGNORECASE | re.VERBOSE,
 )
-_TRUNCATE = re.compile(r"^\s*TRUNCATE\s+(?:TABLE\s+)?(.*)", re.IGNORECASE | re.DOTALL)
-_NAME = re.compile(r'["`]?(\w+)["`]?')
+_TRUNCATE = re.compile(r"TRUNCATE\s+(?:TABLE\s+)?(.*)", re.IGNORECASE | re.DOTALL)
+_NAME = re.compile(_TABLE)
+# Writes whose table is not at the start: a WITH that modifies, MERGE, COPY ... FROM.
+_OTHER_WRITE = re.compile(
+    r"(?:WITH\b.*\b(?:INSERT|UPDATE|DELETE)\b|MERGE\b|COPY\b.*\bFROM\b)",
+    re.IGNORECASE | re.DOTALL,
+)
 
 
 def written_areas(sql: str) -> set[DataArea]:
-    """The areas a statement writes to (empty for reads and untracked tables)."""
+    """The areas a statement writes to (empty for reads and untracked tables; every
+    area for a write whose table cannot be read)."""
     if not isinstance(sql, str):
         sql = str(sql)
+    sql = _LEAD.sub("", sql, count=1)
     match = _WRITE.match(sql)
     if match:
         area = TABLE_AREAS.get(match.group(1).lower())
         return {area} if area else set()
     match = _TRUNCATE.match(sql)
     if match:
-        tables = _NAME.findall(match.group(1).split(" RESTART")[0].split(" CASCADE")[0])
-        return {TABLE_AREAS[t.lower()] for t in tables if t.lower() in TABLE_AREAS}
+        names = match.group(1).split(" RESTART")[0].split(" CASCADE")[0]
+        tables = [name.lower() for name in _NAME.findall(names)]
+        return {TABLE_AREAS[t] for t in tables if t in TABLE_AREAS}
+    if _OTHER_WRITE.match(sql):
+        return set(DataArea)
     return set()
 
 
@@ -124,11 +144,20 @@ class _Bump:
 
 def _pending_bump(connection: BaseDatabaseWrapper) -> _Bump | None:
     # Django keeps on_commit callbacks in run_on_commit and drops those of a rolled-back
-    # savepoint or transaction, so what is pending here is exactly what will commit.
+    # transaction (or savepoint, with the writes made in it), so one found here runs
+    # if and only if the transaction commits.
     for _savepoints, func, _robust in connection.run_on_commit:
         if isinstance(func, _Bump):
             return func
     return None
+
+
+def _on_commit_first(connection: BaseDatabaseWrapper, bump_: _Bump) -> None:
+    """Register ``bump_`` to run first after the commit, and robustly: Django stops
+    running a transaction's callbacks at the first that raises, and a counter left
+    behind would keep stale renderings in the cache."""
+    connection.on_commit(bump_, robust=True)
+    connection.run_on_commit.insert(0, connection.run_on_commit.pop())
 
 
 def _track_writes(execute, sql, params, many, context):
@@ -143,7 +172,7 @@ def _track_writes(execute, sql, params, many, context):
             pending = _pending_bump(connection)
             if pending is None:
                 pending = _Bump(connection.alias)
-                connection.on_commit(pending)
+                _on_commit_first(connection, pending)
             pending.areas |= areas
     return result
 
@@ -168,9 +197,12 @@ def after_migrate(using: str = DEFAULT_DB_ALIAS, **kwargs: object) -> None:
     (a migration may have changed anything)."""
     global _tracking
     _tracking = True
+    # A new row starts at a random count, so that counters recreated after a flush do
+    # not meet renderings other processes cached under the old counters' first values.
     try:
         DataGeneration.objects.using(using).bulk_create(
-            [DataGeneration(area=area) for area in DataArea], ignore_conflicts=True
+            [DataGeneration(area=area, counter=secrets.randbits(48)) for area in DataArea],
+            ignore_conflicts=True,
         )
     except DatabaseError:  # migrated backwards, before the table
         return

@@ -83,7 +83,8 @@ def _session_list_html(request: HttpRequest, name: str, fresh: Generations) -> s
         html = render_to_string(f"{SESSION_LIST}#{name}", context, request)
         return mark_safe(html), Session.objects.next_start()
 
-    key = (name, number, kept, request.user.is_organizer)
+    # Only the upcoming list shows organizers something more (when it is empty).
+    key = (name, number, kept, name == "upcoming" and request.user.is_organizer)
     return fresh.cached("session-list", areas=SESSION_LIST_AREAS, key=key, compute=compute)
 
 

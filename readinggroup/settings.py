@@ -318,6 +318,7 @@ CACHES = {
     "default": {
         "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
         "LOCATION": "readinggroup",
-        "OPTIONS": {"MAX_ENTRIES": 2000},
+        # At most this many renderings (a few tens of MB), the least recent culled first.
+        "OPTIONS": {"MAX_ENTRIES": 1000},
     }
 }

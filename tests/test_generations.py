@@ -6,6 +6,7 @@ These tests commit for real (``transactional_db``): counters move only after a c
 from __future__ import annotations
 
 import datetime as dt
+import re
 
 import pytest
 import time_machine
@@ -18,6 +19,7 @@ from readinggroup.generations import (
     TABLE_AREAS,
     UNTRACKED,
     Generations,
+    after_migrate,
     written_areas,
 )
 from readinggroup.models import DataArea, DataGeneration, Session, User
@@ -71,7 +73,16 @@ def test_every_area_has_its_counter_after_migrating():
             'TRUNCATE "readinggroup_note", "papers_listing", "django_session" CASCADE',
             {DataArea.NOTES, DataArea.CATALOGUE},
         ),
+        ('/* by hand */ UPDATE "papers_paper" SET venue = %s', {DataArea.CATALOGUE}),
+        ('UPDATE ONLY "public"."readinggroup_note" SET hidden = true', {DataArea.NOTES}),
+        ("WITH gone AS (DELETE FROM papers_listing RETURNING id) SELECT 1", set(DataArea)),
+        (
+            "MERGE INTO papers_paper p USING x ON p.id = x.id WHEN MATCHED THEN DELETE",
+            set(DataArea),
+        ),
+        ("COPY readinggroup_note (body) FROM STDIN", set(DataArea)),
         ('SELECT * FROM "papers_paper"', set()),
+        ('WITH recent AS (SELECT "updated_at" FROM "papers_paper") SELECT 1', set()),
         ('UPDATE "readinggroup_outboxmessage" SET attempts = 1', set()),
         ('UPDATE "django_session" SET session_data = %s', set()),
     ],
@@ -113,6 +124,30 @@ def test_rolled_back_savepoint_keeps_the_outer_write_counted():
             pass
     after = counters()
     assert after[DataArea.CATALOGUE] == before[DataArea.CATALOGUE] + 1
+    # The rolled-back savepoint's area moves on too: one needless recompute, never a
+    # stale page.
+    assert after[DataArea.MEMBERS] == before[DataArea.MEMBERS] + 1
+
+
+def test_counter_moves_even_when_an_earlier_commit_callback_fails():
+    def fail() -> None:
+        raise RuntimeError("storage is down")
+
+    before = counters()
+    with pytest.raises(RuntimeError), transaction.atomic():
+        transaction.on_commit(fail)  # registered before the write, fails after the commit
+        PaperFactory()
+    assert Paper.objects.count() == 1  # committed
+    assert counters()[DataArea.CATALOGUE] == before[DataArea.CATALOGUE] + 1
+
+
+def test_counters_recreated_after_a_flush_do_not_start_where_the_old_ones_did():
+    before = counters()
+    DataGeneration.objects.all().delete()
+    after_migrate()
+    after = counters()
+    assert set(after) == set(DataArea.values)
+    assert all(after[area] != before[area] for area in after)
 
 
 def test_bulk_update_and_raw_writes_are_counted():
@@ -181,3 +216,37 @@ def test_missing_counter_row_means_no_caching():
     read_catalogue(compute)
     read_catalogue(compute)
     assert compute.calls == 2
+
+
+def test_cached_pages_read_the_counters_before_any_data(client, django_assert_num_queries):
+    """What a page caches under the counters must be at least as new as they are, so no
+    page may read what it shows before it reads them (the member's own row aside)."""
+    from django.test.utils import CaptureQueriesContext
+    from django.urls import reverse
+
+    from readinggroup.ical import tokens
+    from tests.factories import ListingFactory
+
+    member = UserFactory()
+    paper = ListingFactory().paper
+    session = Session.objects.create(starts_at=timezone.now() + dt.timedelta(days=2))
+    client.force_login(member)
+    urls = [
+        reverse("home"),
+        reverse("papers:paper_list"),
+        paper.get_absolute_url(),
+        reverse("session_list"),
+        reverse("members:member_list"),
+        reverse("notes:note_list"),
+        reverse("ical:feed", args=[tokens.create_token(user=member)]),
+    ]
+    assert session.pk
+    for url in urls:
+        with CaptureQueriesContext(connection) as queries:
+            assert client.get(url).status_code == 200
+        tables = [
+            next(iter(re.findall(r'FROM "(\w+)"', q["sql"])), "") for q in queries.captured_queries
+        ]
+        read_first = tables.index("readinggroup_datageneration")
+        earlier = set(tables[:read_first]) - {"django_session", "readinggroup_user"}
+        assert earlier == set(), url

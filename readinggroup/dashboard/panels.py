@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import html
+from collections.abc import Callable
 from dataclasses import dataclass
-from functools import cache
 
 from django.db.models import Count, Exists, OuterRef, Subquery
 from django.db.models.functions import Coalesce, TruncDate
@@ -28,6 +29,9 @@ from readinggroup.notes.access import visible_notes
 
 from . import stats
 from .charts import Chart
+
+# When the next session starts (cached renderings hold until then).
+NextStart = Callable[[], dt.datetime | None]
 
 OPEN_SESSIONS = 5
 WANTED_PAPERS = 6
@@ -99,7 +103,9 @@ def claimable_sessions(user: User, now: dt.datetime) -> list[Session]:
 WANTED_AREAS = (DataArea.CATALOGUE, DataArea.SCHEDULE)
 
 
-def most_wanted(user: User, now: dt.datetime, fresh: Generations) -> list[Paper]:
+def most_wanted(
+    user: User, now: dt.datetime, fresh: Generations, next_start: NextStart
+) -> list[Paper]:
     """Wanted papers the group has neither scheduled nor already discussed, most wanted
     first, each marked ``wanted_by_me``.
 
@@ -113,7 +119,7 @@ def most_wanted(user: User, now: dt.datetime, fresh: Generations) -> list[Paper]
             .filter(~Exists(in_a_slot.filter(paper=OuterRef("pk"))))
             .order_by("-want_count", "title_key")[:WANTED_PAPERS]
         )
-        return list(papers), Session.objects.next_start(now)
+        return list(papers), next_start()
 
     papers = fresh.cached("most-wanted", areas=WANTED_AREAS, compute=compute)
     mine = set(
@@ -153,23 +159,22 @@ def waiting_for_confirmation(now: dt.datetime) -> list[Slot]:
 CHART_AREAS = (DataArea.SCHEDULE, DataArea.CATALOGUE, DataArea.MEMBERS)
 
 
-def charts(user: User, now: dt.datetime, fresh: Generations) -> list[Chart]:
+def charts(user: User, now: dt.datetime, fresh: Generations, next_start: NextStart) -> list[Chart]:
     """The group's charts, computed once per change to what they count (and drawn).
 
     Topic coverage is the group's; the load chart is each member's own (it draws them
     too), so it is kept per member.
     """
-    valid_until = cache(lambda: stats.valid_until(now))  # one query for both charts
 
     def coverage() -> tuple[Chart, dt.datetime]:
         chart = stats.topic_coverage(now)
         chart.svg  # noqa: B018  (drawn now, kept with the chart)
-        return chart, valid_until()
+        return chart, stats.valid_until(now, next_start())
 
     def load() -> tuple[Chart, dt.datetime]:
         chart = stats.presentation_load(now, user=user)
         chart.svg  # noqa: B018
-        return chart, valid_until()
+        return chart, stats.valid_until(now, next_start())
 
     return [
         fresh.cached("topic-coverage", areas=CHART_AREAS, compute=coverage),
@@ -177,7 +182,7 @@ def charts(user: User, now: dt.datetime, fresh: Generations) -> list[Chart]:
     ]
 
 
-def personal(user: User, now: dt.datetime, fresh: Generations) -> dict:
+def personal(user: User, now: dt.datetime, fresh: Generations, next_start: NextStart) -> dict:
     """The member's own sections: their duties, the open slots on days they are
     available, the most wanted papers with their own marks, the notes they may read
     (and for organizers, the assignments not yet confirmed).
@@ -189,12 +194,12 @@ def personal(user: User, now: dt.datetime, fresh: Generations) -> dict:
         sections = {
             "duties": my_duties(user, now),
             "claimable": claimable_sessions(user, now),
-            "wanted": most_wanted(user, now, fresh),
+            "wanted": most_wanted(user, now, fresh, next_start),
             "notes": recent_notes(user),
         }
         if user.is_organizer:
             sections["waiting"] = waiting_for_confirmation(now)
-        return sections, Session.objects.next_start(now)
+        return sections, next_start()
 
     key = (user.pk, user.is_organizer)
     return fresh.cached("dashboard-personal", areas=DataArea, key=key, compute=compute)
@@ -204,8 +209,10 @@ def dashboard(user: User, now: dt.datetime | None = None) -> dict:
     """Everything the dashboard template shows; a fixed number of queries."""
     now = now or timezone.now()
     fresh = Generations.read()
+    # When the next session starts, read once and only if a section is computed afresh.
+    next_start = functools.cache(lambda: Session.objects.next_start(now))
     return {
         "next_session": next_session(now, fresh),
-        **personal(user, now, fresh),
-        "charts": charts(user, now, fresh),
+        **personal(user, now, fresh, next_start),
+        "charts": charts(user, now, fresh, next_start),
     }

@@ -12,7 +12,7 @@ from django.template.defaultfilters import pluralize
 from django.utils import timezone
 
 from papers.models import Listing, Topic
-from readinggroup.models import Session, Slot, User
+from readinggroup.models import Slot, User
 
 from .charts import Bar, Chart
 
@@ -31,13 +31,12 @@ def months_before(day: dt.date, months: int) -> dt.date:
     return day.replace(year=year, month=month, day=min(day.day, last_day))
 
 
-def valid_until(now: dt.datetime) -> dt.datetime:
+def valid_until(now: dt.datetime, next_start: dt.datetime | None) -> dt.datetime:
     """Until when the charts hold as the clock moves: the next local midnight (the term
     ends today) or the next session's start (a presentation counts from then), if sooner.
     """
     tomorrow = timezone.localdate(now) + dt.timedelta(days=1)
     midnight = dt.datetime.combine(tomorrow, dt.time.min, tzinfo=timezone.get_current_timezone())
-    next_start = Session.objects.next_start(now)
     return min(midnight, next_start) if next_start else midnight
 
 

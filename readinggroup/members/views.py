@@ -70,7 +70,7 @@ def _remember_link(request: HttpRequest, shown_once: dict) -> None:
 
 
 # The table shows members, their slots and scribe roles, and the papers they present.
-TABLE_AREAS = (DataArea.MEMBERS, DataArea.SCHEDULE, DataArea.CATALOGUE)
+MEMBER_TABLE_AREAS = (DataArea.MEMBERS, DataArea.SCHEDULE, DataArea.CATALOGUE)
 
 
 def _member_table(query: str, page_number: str) -> dict:
@@ -96,7 +96,7 @@ def _member_table(query: str, page_number: str) -> dict:
         return table, Session.objects.next_start(now)
 
     return Generations.read().cached(
-        "member-table", areas=TABLE_AREAS, key=(query, page_number), compute=compute
+        "member-table", areas=MEMBER_TABLE_AREAS, key=(query, page_number), compute=compute
     )
 
 

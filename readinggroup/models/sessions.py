@@ -50,7 +50,7 @@ class SessionQuerySet(models.QuerySet):
     def next_start(self, now: dt.datetime | None = None) -> dt.datetime | None:
         """When the next of these sessions starts: the next moment "ahead" and
         "presented" change without any write (cached renderings hold until then)."""
-        starts = self.filter(starts_at__gt=_now(now)).order_by("starts_at")
+        starts = self.filter(starts_at__gte=_now(now)).order_by("starts_at")
         return starts.values_list("starts_at", flat=True).first()
 
     def touch(self, now: dt.datetime | None = None) -> int:

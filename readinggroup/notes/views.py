@@ -8,7 +8,7 @@ paper or session page and a message, so everything works without JavaScript.
 from __future__ import annotations
 
 import datetime as dt
-from functools import cache
+import functools
 from urllib.parse import urlencode
 
 from django import forms
@@ -276,7 +276,7 @@ def note_list(request: HttpRequest) -> HttpResponse:
     filter and page and each kind of reader (see ``_reader``), and served from the
     cache; htmx asks for the results alone."""
     filters = {k: v for k, v in filters_in_use(request).items() if k not in ("before", "after")}
-    resolved = cache(lambda: _resolved_form(request, filters))
+    resolved = functools.cache(lambda: _resolved_form(request, filters))
     fresh = Generations.read()
 
     def compute() -> tuple[tuple[str, int | None], None]:
@@ -363,7 +363,7 @@ def newest_first(notes: QuerySet[Note], request: HttpRequest, problems: list[str
 
     The cursor is "<created_at in µs since the epoch>.<id>" of the last (or first)
     note shown: (created_at, id) orders notes totally, so no note is skipped or
-    shown twice even when many share a time, and the created_at index serves it.
+    shown twice even when many share a time, and the (created_at, id) index serves it.
     """
     before = _cursor(request.GET.get("before"), problems)
     after = None if before else _cursor(request.GET.get("after"), problems)
