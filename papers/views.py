@@ -14,7 +14,6 @@ from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django.views.decorators.vary import vary_on_headers
 from django_htmx.http import HttpResponseClientRedirect
@@ -24,6 +23,7 @@ from readinggroup.htmx import filters_in_use, push_results_url
 from readinggroup.models import DataArea, Session, Slot
 from readinggroup.notes.views import thread_context
 from readinggroup.paging import page_key
+from readinggroup.scheduling import open_upcoming_slots
 
 from . import access
 from .exporting import export_bibtex
@@ -90,7 +90,7 @@ def _results(
             "query": query,
             "export_url": reverse("papers:export") + (f"?{query}" if query else ""),
         }
-        return (mark_safe(render_to_string(f"{CATALOGUE}#results", context)), page.number), None
+        return (render_to_string(f"{CATALOGUE}#results", context), page.number), None
 
     return fresh.cached(
         "catalogue-results", areas=[DataArea.CATALOGUE], key=(query, number), compute=compute
@@ -118,7 +118,7 @@ def _filters(form: CatalogueFilterForm, fresh: Generations) -> str:
             .distinct(),
             "sorts": [(key, label) for key, (label, _) in SORTS.items()],
         }
-        return mark_safe(render_to_string(f"{CATALOGUE}#filters", context)), None
+        return render_to_string(f"{CATALOGUE}#filters", context), None
 
     selected = sorted((k, str(v)) for k, v in form.cleaned_data.items() if v)
     return fresh.cached(
@@ -161,7 +161,7 @@ def _paper_body(paper: Paper, fresh: Generations) -> str:
             "topic__reading_list__name", "topic__position"
         )
         context = {"paper": paper, "listings": listings, "bibtex": export_bibtex([paper])}
-        return mark_safe(render_to_string("papers/paper_detail.html#paper_body", context)), None
+        return render_to_string("papers/paper_detail.html#paper_body", context), None
 
     return fresh.cached("paper-body", areas=[DataArea.CATALOGUE], key=(paper.pk,), compute=compute)
 
@@ -187,13 +187,9 @@ def _presenting_context(paper: Paper, fresh: Generations) -> dict:
         return {"scheduled_slot": scheduled}
 
     def compute() -> tuple[tuple[str, int | None], dt.datetime | None]:
-        slots = list(
-            Slot.objects.claimable()
-            .select_related("session")
-            .order_by("session__starts_at", "position")[:OPEN_SLOTS_SHOWN]
-        )
+        slots = list(open_upcoming_slots()[:OPEN_SLOTS_SHOWN])
         html = render_to_string("papers/_presenting.html#open_slots", {"open_slots": slots})
-        return (mark_safe(html), slots[0].pk if slots else None), Session.objects.next_start()
+        return (html, slots[0].pk if slots else None), Session.objects.next_start()
 
     html, first = fresh.cached("open-slots", areas=[DataArea.SCHEDULE], compute=compute)
     return {"scheduled_slot": None, "open_slots_html": html, "first_open_slot": first}

@@ -12,13 +12,13 @@ import datetime as dt
 from dataclasses import dataclass
 
 from django.db import IntegrityError, transaction
-from django.db.models import Q, QuerySet
+from django.db.models import QuerySet
 from django.utils import timezone
 
 from papers.models import Paper, Topic
 
 from .models import Series, Session, SessionStatus, Slot, Unavailability, User, WantToRead
-from .models.sessions import NO_SLIDES, claimable_condition
+from .models.sessions import NO_SLIDES
 
 
 class SchedulingError(Exception):
@@ -321,11 +321,6 @@ def assign_slot(
             raise SchedulingError(f"{presenter} already presents in this session.") from None
         raise SchedulingError(f"“{paper}” is already scheduled in an upcoming session.") from None
     return AssignResult(warnings)
-
-
-def claimable() -> Q:
-    """Slots a member could claim now, as a condition (``Slot.objects.claimable()``)."""
-    return claimable_condition()
 
 
 def open_upcoming_slots() -> QuerySet[Slot]:

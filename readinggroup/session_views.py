@@ -17,7 +17,6 @@ from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
-from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django.views.decorators.vary import vary_on_headers
 from django_htmx.http import HttpResponseClientRedirect
@@ -81,7 +80,7 @@ def _session_list_html(request: HttpRequest, name: str, fresh: Generations) -> s
         page = Paginator(listed, SESSIONS_PER_PAGE).get_page(number)
         context = {name: page, f"{name}_query": kept}
         html = render_to_string(f"{SESSION_LIST}#{name}", context, request)
-        return mark_safe(html), Session.objects.next_start()
+        return html, Session.objects.next_start()
 
     # Only the upcoming list shows organizers something more (when it is empty).
     key = (name, number, kept, name == "upcoming" and request.user.is_organizer)

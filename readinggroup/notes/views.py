@@ -294,7 +294,7 @@ def note_list(request: HttpRequest) -> HttpResponse:
         else:
             context.update(newest_first(notes, request, form.problems))
         html = render_to_string(f"{NOTES}#results", context, request)
-        return (mark_safe(html), page.number if page is not None else None), None
+        return (html, page.number if page is not None else None), None
 
     key = (_reader(request.user), sorted(request.GET.lists()))
     results, shown = fresh.cached("notes-results", areas=RESULT_AREAS, key=key, compute=compute)
