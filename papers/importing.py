@@ -144,12 +144,11 @@ def apply_import(document: ParsedDocument, *, content_sha256: str) -> ImportRepo
         taken_keys = set(Paper.objects.values_list("citation_key", flat=True))
         insert_rows(Paper, (_new_paper(m.entry, m.key, taken_keys) for m in plan.new))
         # executemany gives no ids back: read them by title key, which is unique.
-        pk_by_key: dict[str, int] = {}
+        paper_ids: dict[str, int] = {}
         for chunk in _chunks([m.key for m in plan.new]):
-            pk_by_key.update(
+            paper_ids.update(
                 Paper.objects.filter(title_key__in=chunk).values_list("title_key", "pk")
             )
-        paper_ids = dict(pk_by_key)
 
         updated = []
         for match in plan.existing:
@@ -164,7 +163,7 @@ def apply_import(document: ParsedDocument, *, content_sha256: str) -> ImportRepo
         listings_created = _add_listings(document.entries, plan.entry_keys, topics, paper_ids)
         # The plan already compared the new papers with the catalogue and with each other,
         # inside this transaction: store those pairs rather than searching a second time.
-        candidates_created = duplicates.save_candidates(plan.candidates, pk_by_key)
+        candidates_created = duplicates.save_candidates(plan.candidates, paper_ids)
 
     return ImportReport(
         reading_list=reading_list,

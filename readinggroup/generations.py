@@ -113,6 +113,8 @@ def written_areas(sql: str) -> set[DataArea]:
     area for a write whose table cannot be read)."""
     if not isinstance(sql, str):
         sql = str(sql)
+    if sql.startswith("SELECT"):  # most statements, as the ORM writes them: no regex
+        return set()
     sql = _LEAD.sub("", sql, count=1)
     match = _WRITE.match(sql)
     if match:

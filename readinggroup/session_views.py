@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import re
 from collections.abc import Callable
 from urllib.parse import urlencode
@@ -59,13 +60,22 @@ def session_list(request: HttpRequest) -> HttpResponse:
     # A list's pager targets that list: only it is loaded and sent back.
     shown = request.htmx.target.removesuffix("-sessions") if request.htmx.target else ""
     fresh = Generations.read()
+    # When the next session starts: read once, and only if a list is rendered afresh.
+    next_start = functools.cache(lambda: Session.objects.next_start())
     if shown in names:
-        return HttpResponse(_session_list_html(request, shown, fresh))
-    context = {f"{name}_html": _session_list_html(request, name, fresh) for name in names}
+        return HttpResponse(_session_list_html(request, shown, fresh, next_start))
+    context = {
+        f"{name}_html": _session_list_html(request, name, fresh, next_start) for name in names
+    }
     return render(request, SESSION_LIST, context)
 
 
-def _session_list_html(request: HttpRequest, name: str, fresh: Generations) -> str:
+def _session_list_html(
+    request: HttpRequest,
+    name: str,
+    fresh: Generations,
+    next_start: Callable[[], dt.datetime | None],
+) -> str:
     """One list's partial, rendered once per change to the sessions (or when the next
     one starts and moves from upcoming to past) and kept in the cache."""
     number = page_key(request.GET.get(name))
@@ -80,7 +90,7 @@ def _session_list_html(request: HttpRequest, name: str, fresh: Generations) -> s
         page = Paginator(listed, SESSIONS_PER_PAGE).get_page(number)
         context = {name: page, f"{name}_query": kept}
         html = render_to_string(f"{SESSION_LIST}#{name}", context, request)
-        return html, Session.objects.next_start()
+        return html, next_start()
 
     # Only the upcoming list shows organizers something more (when it is empty).
     key = (name, number, kept, name == "upcoming" and request.user.is_organizer)

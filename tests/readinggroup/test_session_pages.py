@@ -237,9 +237,9 @@ def test_session_list_query_count_is_fixed(
 ) -> None:
     _sessions(organizer, upcoming=sessions, past=sessions)
     # session, user, the data generations, then for upcoming and for past: count, a
-    # page, its slots, when the next session starts. Cached lists:
+    # page, its slots; when the next session starts, once. Cached lists:
     # tests/readinggroup/test_session_list_cache.py.
-    with django_assert_num_queries(11):
+    with django_assert_num_queries(10):
         response = member_client.get(reverse("session_list"))
     assert response.content.decode().count("Slot 1 open") == 2 * min(sessions, 20)
 
