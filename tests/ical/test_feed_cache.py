@@ -76,6 +76,7 @@ def test_feed_with_and_without_alarm_are_kept_apart(client, feed_url):
 
 
 def test_revoked_feed_url_is_refused_even_while_the_feed_is_cached(client, feed_url, member):
-    client.get(feed_url)
+    assert b"BEGIN:VCALENDAR" in client.get(feed_url).content
     tokens.revoke_token(user=member)
-    assert client.get(feed_url).status_code == 404
+    refused = client.get(feed_url)
+    assert refused.status_code == 404 and b"BEGIN:VCALENDAR" not in refused.content
