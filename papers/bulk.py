@@ -1,19 +1,24 @@
-"""Inserting many new rows at once: one executemany, no model instances.
+"""Inserting many new rows at once: one statement, no model instances.
 
 An import of 10,000 entries writes 10,000 papers and listings. ``bulk_create``
 spends most of that time compiling SQL (SQLite allows only about 60 papers per
-statement) and building model instances; this builds one statement and the rows'
-values straight from plain dicts.
+statement) and building model instances; this takes the rows' values straight from
+plain dicts and sends them in one go: an executemany on SQLite, a COPY on PostgreSQL
+(where an executemany spends three quarters of its time quoting values in Python).
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import time
 from collections.abc import Callable, Iterable, Mapping
 
 from django.db import connections, models, router
+from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.models import NOT_PROVIDED
 from django.utils import timezone
+
+from readinggroup.generations import TABLE_AREAS, count_writes
 
 # Fields whose Python values go to the database as they are (strings, numbers, booleans,
 # and ids for foreign keys); other fields convert through get_db_prep_save.
@@ -53,14 +58,42 @@ def insert_rows(model: type[models.Model], rows: Iterable[Row]) -> int:
             continue  # the database fills it
         columns.append(connection.ops.quote_name(field.column))
         values.append(_value_of(field, given, connection, now))
-    sql = "INSERT INTO {} ({}) VALUES ({})".format(
-        connection.ops.quote_name(model._meta.db_table),
-        ", ".join(columns),
-        ", ".join(["%s"] * len(columns)),
-    )
-    with connection.cursor() as cursor:
-        cursor.executemany(sql, [[value(row) for value in values] for row in rows])
+    table = connection.ops.quote_name(model._meta.db_table)
+    data = [[value(row) for value in values] for row in rows]
+    if connection.vendor == "postgresql":
+        _copy(
+            connection,
+            model._meta.db_table,
+            f"COPY {table} ({', '.join(columns)}) FROM STDIN",
+            data,
+        )
+    else:
+        sql = "INSERT INTO {} ({}) VALUES ({})".format(
+            table, ", ".join(columns), ", ".join(["%s"] * len(columns))
+        )
+        with connection.cursor() as cursor:
+            cursor.executemany(sql, data)
     return len(rows)
+
+
+def _copy(connection: BaseDatabaseWrapper, table: str, sql: str, data: list[list]) -> None:
+    """COPY ``data`` in through psycopg, as Django's own cursor would run a statement:
+    database errors arrive as Django's (an IntegrityError is an IntegrityError), the
+    statement is logged where queries are counted, and the write is counted for the
+    cache, which only sees what passes through ``execute``."""
+    started = time.monotonic()
+    with (
+        connection.cursor() as cursor,
+        connection.wrap_database_errors,
+        cursor.cursor.copy(sql) as copy,
+    ):
+        for row in data:
+            copy.write_row(row)
+    if connection.queries_logged:
+        connection.queries_log.append(
+            {"sql": f"{sql} -- {len(data)} rows", "time": f"{time.monotonic() - started:.3f}"}
+        )
+    count_writes(connection, [TABLE_AREAS[table]] if table in TABLE_AREAS else [])
 
 
 def _value_of(field: models.Field, given, connection, now: dt.datetime) -> Callable[[Row], object]:

@@ -10,10 +10,12 @@ connection reads the table an INSERT, UPDATE, DELETE or TRUNCATE names. ORM save
 ``update()``, bulk writes, cascades, raw cursors and the admin are all covered,
 with nothing to remember in new code but mapping a new table to its area (a test
 insists); a write statement whose table cannot be read (a CTE, MERGE, COPY) moves
-every area on, to be safe. Counters move only after the commit, in a short statement
-of their own, so a reader never sees a new counter with old data and no transaction
-holds the counter rows while it works; a rolled-back write moves nothing (a
-rolled-back savepoint may still move its areas on: harmless, one needless recompute).
+every area on, to be safe. Only writes that bypass ``execute`` (psycopg's COPY in
+``papers.bulk``) count themselves, with ``count_writes``. Counters move only after
+the commit, in a short statement of their own, so a reader never sees a new counter
+with old data and no transaction holds the counter rows while it works; a rolled-back
+write moves nothing (a rolled-back savepoint may still move its areas on: harmless,
+one needless recompute).
 
 Readers read the counters before the data, so what they cache under the counters is
 at least as new as them.
@@ -166,17 +168,26 @@ def _track_writes(execute, sql, params, many, context):
     """Execute wrapper: after a write to a tracked table, count it (at commit)."""
     result = execute(sql, params, many, context)
     areas = written_areas(sql)
-    if areas and _tracking:
-        connection = context["connection"]
-        if not connection.in_atomic_block:
-            bump(areas, using=connection.alias)  # autocommit: the write is committed
-        else:
-            pending = _pending_bump(connection)
-            if pending is None:
-                pending = _Bump(connection.alias)
-                _on_commit_first(connection, pending)
-            pending.areas |= areas
+    if areas:
+        count_writes(context["connection"], areas)
     return result
+
+
+def count_writes(connection: BaseDatabaseWrapper, areas: Iterable[DataArea]) -> None:
+    """Count writes to ``areas`` made on ``connection``: their counters move on once the
+    transaction commits (at once in autocommit). The execute wrapper calls this for
+    every statement; call it only for writes that bypass ``execute``, such as COPY."""
+    areas = set(areas)
+    if not areas or not _tracking:
+        return
+    if not connection.in_atomic_block:
+        bump(areas, using=connection.alias)  # autocommit: the write is committed
+        return
+    pending = _pending_bump(connection)
+    if pending is None:
+        pending = _Bump(connection.alias)
+        _on_commit_first(connection, pending)
+    pending.areas |= areas
 
 
 _tracking = True
