@@ -1,4 +1,10 @@
-"""BibTeX text -> ParsedEntry list, via bibtexparser 2 (no LaTeX middleware: too slow)."""
+"""BibTeX text -> ParsedEntry list, via bibtexparser 2's splitter.
+
+bibtexparser's default middleware (resolve @string macros, then strip the enclosing
+braces or quotes) walks every field of every entry a second time, in Python; an
+import reads each field once anyway, so it does both there (``_field_values``), with
+the same rules. Its LaTeX middleware is not used either: too slow.
+"""
 
 from __future__ import annotations
 
@@ -34,6 +40,79 @@ _ARXIV_ID = re.compile(
     re.IGNORECASE,
 )
 _ARXIV_IN_TEXT = re.compile(r"arxiv", re.IGNORECASE)
+_BRACES = re.compile(r"(?<!\\)[{}]")  # a brace preceded by a backslash is escaped
+_BRACES_AND_QUOTE = re.compile(r'(?<!\\)[{}"]')
+
+
+def _enclosed_in_braces(value: str) -> bool:
+    # True when the brace opening the value closes at its end: not for "{a} # {b}".
+    inner = value[1:-1]
+    if "{" not in inner and "}" not in inner:
+        return not inner.endswith("\\")
+    depth = 0
+    last = len(value) - 1
+    for match in _BRACES.finditer(value):
+        depth += 1 if match.group() == "{" else -1
+        if depth < 0 or (depth == 0 and match.start() != last):
+            return False
+    return depth == 0
+
+
+def _enclosed_in_quotes(value: str) -> bool:
+    # True when the quote opening the value closes at its end: not for '"a" # "b"'.
+    last = len(value) - 1
+    if value.find('"', 1, last) < 0:
+        return True
+    depth = 0
+    for match in _BRACES_AND_QUOTE.finditer(value, 1, last):
+        char = match.group()
+        if char == "{":
+            depth += 1
+        elif char == "}":
+            depth = max(depth - 1, 0)
+        elif depth == 0:
+            return False
+    return True
+
+
+def _unenclosed(value: str) -> str:
+    """A field value without its enclosing braces or quotes (bibtexparser's rules)."""
+    value = value.strip()
+    if len(value) >= 2:
+        first, last = value[0], value[-1]
+        if first == "{" and last == "}" and _enclosed_in_braces(value):
+            return value[1:-1]
+        if first == '"' and last == '"' and _enclosed_in_quotes(value):
+            return value[1:-1]
+    return value
+
+
+def _field_values(block: Entry, strings: dict[str, str]) -> dict[str, str]:
+    """Field name -> value as written, with @string macros resolved and the enclosing
+    delimiters removed: what bibtexparser's default middleware would leave."""
+    fields = {}
+    for field in block.fields:
+        value = field.value
+        if not isinstance(value, str):
+            value = str(value)
+        elif strings and not (
+            (value.startswith("{") and value.endswith("}"))
+            or (value.startswith('"') and value.endswith('"'))
+        ):
+            value = strings.get(value.lower(), value)  # macro names are case-insensitive
+        inner = value[1:-1]
+        # Fast path for most values: braced, with no braces inside.
+        if (
+            value[:1] == "{"
+            and value[-1:] == "}"
+            and "{" not in inner
+            and "}" not in inner
+            and not inner.endswith("\\")
+        ):
+            fields[field.key] = inner
+        else:
+            fields[field.key] = _unenclosed(value)
+    return fields
 
 
 def _depth(text: str) -> int:
@@ -113,8 +192,10 @@ def _entry_label(raw: str) -> str:
     return collapse_spaces(raw)[:60]
 
 
-def _entry(block: Entry, topic: str, line: int) -> ParsedEntry | ParseProblem:
-    fields = {f.key: f.value if isinstance(f.value, str) else str(f.value) for f in block.fields}
+def _entry(
+    block: Entry, topic: str, line: int, strings: dict[str, str]
+) -> ParsedEntry | ParseProblem:
+    fields = _field_values(block, strings)
     lowered = {key.casefold(): value for key, value in fields.items()}
     raw_title = lowered.get("title", "")
     title = clean_title(raw_title) if raw_title.strip() else ""
@@ -184,7 +265,7 @@ def parse_bibtex(
 ) -> tuple[list[ParsedEntry], list[ParseProblem]]:
     """Entries and problems of a BibTeX text; lines are 1-based, shifted by line_offset."""
     try:
-        library = bibtexparser.parse_string(text)
+        library = bibtexparser.parse_string(text, parse_stack=[])
     except Exception as exc:  # bibtexparser raises on internal parser states; report, don't crash
         return [], [
             ParseProblem(
@@ -194,9 +275,11 @@ def parse_bibtex(
         ]
     entries: list[ParsedEntry] = []
     problems: list[ParseProblem] = []
+    # Later definitions win, as in BibTeX; a macro's value is enclosed like a field's.
+    strings = {key.lower(): string.value for key, string in library.strings_dict.items()}
     for block in library.entries:
         # bibtexparser counts lines from 0.
-        result = _entry(block, topic, (block.start_line or 0) + 1 + line_offset)
+        result = _entry(block, topic, (block.start_line or 0) + 1 + line_offset, strings)
         (entries if isinstance(result, ParsedEntry) else problems).append(result)
     for failed in library.failed_blocks:
         problems.append(_failure(failed, (failed.start_line or 0) + 1 + line_offset))

@@ -89,10 +89,13 @@ def _outside_fences(text: str) -> tuple[str, str]:
 
 
 def detect_format(filename: str, text: str) -> SourceFormat | None:
+    is_bib = filename.lower().endswith((".bib", ".bibtex"))
+    if is_bib and not _FENCE.search(text) and _BIB_ENTRY.search(text):
+        return SourceFormat.BIBTEX  # what the counts below decide, without counting
     outside, inside = _outside_fences(text)
     fenced_entries = len(_BIB_ENTRY.findall(inside))
     loose_entries = len(_BIB_ENTRY.findall(outside))
-    if loose_entries and filename.lower().endswith((".bib", ".bibtex")):
+    if loose_entries and is_bib:
         return SourceFormat.BIBTEX
     if fenced_entries and fenced_entries >= loose_entries:
         return SourceFormat.MARKDOWN_BIBTEX
