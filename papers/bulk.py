@@ -109,3 +109,37 @@ def _value_of(field: models.Field, given, connection, now: dt.datetime) -> Calla
     if isinstance(field, _AS_IS):
         return lambda row: row[name]
     return lambda row: field.get_db_prep_save(row[name], connection)
+
+
+# Keys per IN (...) on SQLite, which caps a statement's parameters (32,766 since 3.32).
+LOOKUP_CHUNK = 5000
+
+
+def values_by_key(
+    model: type[models.Model], key: str, value: str, keys: Iterable[str]
+) -> dict[str, object]:
+    """``key`` -> ``value`` (field names) for the rows of ``model`` whose ``key`` is one of
+    ``keys``.
+
+    For the thousands of keys of an import: on PostgreSQL one ``= ANY(array)`` query, as
+    quoting thousands of ``IN (...)`` parameters one by one costs more than the query; on
+    SQLite one ``IN`` query per LOOKUP_CHUNK keys.
+    """
+    keys = list(keys)
+    connection = connections[router.db_for_read(model)]
+    quote = connection.ops.quote_name
+    meta = model._meta
+    key_column = quote(meta.get_field(key).column)
+    value_column = quote(meta.get_field(value).column)
+    select = f"SELECT {key_column}, {value_column} FROM {quote(meta.db_table)} WHERE {key_column}"
+    found: dict[str, object] = {}
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute(f"{select} = ANY(%s)", [keys])
+            found.update(cursor.fetchall())
+        else:
+            for start in range(0, len(keys), LOOKUP_CHUNK):
+                chunk = keys[start : start + LOOKUP_CHUNK]
+                cursor.execute(f"{select} IN ({', '.join(['%s'] * len(chunk))})", chunk)
+                found.update(cursor.fetchall())
+    return found

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from django.db import transaction
 
 from . import duplicates
-from .bulk import insert_rows
+from .bulk import insert_rows, values_by_key
 from .models import Listing, Paper, PaperAlias, ReadingList, Topic, search_text
 from .parsing.base import ParsedDocument, ParsedEntry, ParseProblem
 from .parsing.titles import title_key
@@ -74,14 +74,6 @@ class ImportReport:
         )
 
 
-# Keys per IN (...) lookup: SQLite caps a statement's parameters (32,766 since 3.32).
-LOOKUP_CHUNK = 5000
-
-
-def _chunks(items: list[str]) -> Iterable[list[str]]:
-    return (items[i : i + LOOKUP_CHUNK] for i in range(0, len(items), LOOKUP_CHUNK))
-
-
 def _match_entries(document: ParsedDocument) -> tuple[list[EntryMatch], int, list[str]]:
     """One match per distinct paper of the document, in document order; the repeats;
     the title key of every entry."""
@@ -91,13 +83,14 @@ def _match_entries(document: ParsedDocument) -> tuple[list[EntryMatch], int, lis
         first_by_key.setdefault(key, entry)
     repeats = len(entry_keys) - len(first_by_key)
     keys = list(first_by_key)
-    known: dict[str, Paper] = {}
-    for chunk in _chunks(keys):
-        known.update((p.title_key, p) for p in Paper.objects.filter(title_key__in=chunk))
-        aliases = PaperAlias.objects.filter(title_key__in=chunk).select_related("paper")
-        for alias in aliases:
-            known.setdefault(alias.title_key, alias.paper)
-    matches = [EntryMatch(entry, key, known.get(key)) for key, entry in first_by_key.items()]
+    paper_ids = values_by_key(Paper, "title_key", "id", keys)
+    for key, paper_id in values_by_key(PaperAlias, "title_key", "paper", keys).items():
+        paper_ids.setdefault(key, paper_id)
+    papers = Paper.objects.in_bulk(set(paper_ids.values()))
+    matches = [
+        EntryMatch(entry, key, papers.get(paper_ids.get(key)))
+        for key, entry in first_by_key.items()
+    ]
     return matches, repeats, entry_keys
 
 
@@ -143,12 +136,8 @@ def apply_import(document: ParsedDocument, *, content_sha256: str) -> ImportRepo
 
         taken_keys = set(Paper.objects.values_list("citation_key", flat=True))
         insert_rows(Paper, (_new_paper(m.entry, m.key, taken_keys) for m in plan.new))
-        # executemany gives no ids back: read them by title key, which is unique.
-        paper_ids: dict[str, int] = {}
-        for chunk in _chunks([m.key for m in plan.new]):
-            paper_ids.update(
-                Paper.objects.filter(title_key__in=chunk).values_list("title_key", "pk")
-            )
+        # The insert gives no ids back: read them by title key, which is unique.
+        paper_ids = values_by_key(Paper, "title_key", "id", [m.key for m in plan.new])
 
         updated = []
         for match in plan.existing:

@@ -9,6 +9,7 @@ from django.db.models.functions import Coalesce
 from django.urls import reverse
 
 from .parsing.base import SourceFormat
+from .parsing.titles import fold
 
 FORMAT_CHOICES = [(f.value, f.label) for f in SourceFormat]
 
@@ -70,8 +71,6 @@ class Topic(models.Model):
 
 class PaperQuerySet(models.QuerySet):
     def search(self, query: str) -> PaperQuerySet:
-        from .parsing.titles import fold
-
         qs = self
         for word in fold(query).split():
             qs = qs.filter(search_text__contains=word)
@@ -182,8 +181,6 @@ class Paper(models.Model):
 
 def search_text(title: str, short_name: str, authors: str, venue: str) -> str:
     """What the catalogue search matches for a paper (``Paper.search_text``)."""
-    from .parsing.titles import fold
-
     return fold(" ".join([title, short_name, authors, venue]))
 
 

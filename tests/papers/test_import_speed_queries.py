@@ -6,7 +6,7 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from papers import importing
+from papers import bulk
 from papers.importing import apply_import, plan_import
 from papers.models import DuplicateCandidate, Listing, Paper
 from papers.parsing.bibtex import parse_bibtex_document
@@ -54,7 +54,7 @@ def test_import_queries_do_not_grow_with_entries() -> None:
 
 
 def test_import_reads_new_ids_back_across_lookup_chunks(monkeypatch) -> None:
-    monkeypatch.setattr(importing, "LOOKUP_CHUNK", 3)  # 10 entries: four chunks
+    monkeypatch.setattr(bulk, "LOOKUP_CHUNK", 3)  # 10 entries: four chunks
     document = parse_bibtex_document(_bibtex(10), "list.bib")
     report = apply_import(document, content_sha256="sha")
     assert report.papers_created == 10
