@@ -34,9 +34,12 @@ _AS_IS = (
 Row = Mapping[str, object]
 
 
-def insert_rows(model: type[models.Model], rows: Iterable[Row]) -> int:
+def insert_rows(
+    model: type[models.Model], rows: Iterable[Row], *, ignore_conflicts: bool = False
+) -> int:
     """Insert ``rows`` (attname -> value, the same names in every row) as new ``model``
-    rows; how many.
+    rows; how many. With ``ignore_conflicts``, rows breaking a unique constraint are
+    skipped (and not counted), as ``bulk_create(ignore_conflicts=True)`` does.
 
     A field a row leaves out takes its default, and its database default when it has
     one; ``auto_now``/``auto_now_add`` times are one ``now`` for every row, as for rows
@@ -60,7 +63,7 @@ def insert_rows(model: type[models.Model], rows: Iterable[Row]) -> int:
         values.append(_value_of(field, given, connection, now))
     table = connection.ops.quote_name(model._meta.db_table)
     data = [[value(row) for value in values] for row in rows]
-    if connection.vendor == "postgresql":
+    if connection.vendor == "postgresql" and not ignore_conflicts:
         _copy(
             connection,
             model._meta.db_table,
@@ -68,11 +71,16 @@ def insert_rows(model: type[models.Model], rows: Iterable[Row]) -> int:
             data,
         )
     else:
-        sql = "INSERT INTO {} ({}) VALUES ({})".format(
-            table, ", ".join(columns), ", ".join(["%s"] * len(columns))
+        sql = "INSERT INTO {} ({}) VALUES ({}){}".format(
+            table,
+            ", ".join(columns),
+            ", ".join(["%s"] * len(columns)),
+            " ON CONFLICT DO NOTHING" if ignore_conflicts else "",
         )
         with connection.cursor() as cursor:
             cursor.executemany(sql, data)
+            if ignore_conflicts:
+                return cursor.rowcount  # the rows inserted, over every execution
     return len(rows)
 
 

@@ -3,6 +3,13 @@
 Identical titles (up to case, punctuation and LaTeX) are merged at import by
 their title key. This module catches the rest, such as an arXiv title against
 the proceedings title, and only *proposes* them: an organizer decides.
+
+Every search compares its papers with each other and with the papers searched
+before them, so each pair is looked at once. An import of up to INLINE_SEARCH_LIMIT
+new papers searches them itself, and its report and preview list what it found.
+A bigger one marks its papers pending and leaves the search to the background task
+``papers.search_duplicates`` (``search_pending``): for 10,000 new titles it takes as
+long as the rest of the import, and the catalogue need not wait for it.
 """
 
 from __future__ import annotations
@@ -13,7 +20,9 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from itertools import chain
 
-from .bulk import insert_rows
+from django.db import transaction
+
+from .bulk import LOOKUP_CHUNK, insert_rows
 from .models import DuplicateCandidate, Paper
 from .parsing.titles import fold
 
@@ -53,6 +62,8 @@ NAMED_OVERLAP = 0.2
 PLAIN_OVERLAP = 0.6
 # Words in more papers than this are too common to find candidates through.
 MAX_POSTINGS = 400
+# An import with more new papers leaves their search to the background task.
+INLINE_SEARCH_LIMIT = 1000
 
 
 @dataclass(frozen=True)
@@ -160,7 +171,8 @@ class _Index:
 
 
 def _catalogue_profiles() -> list[Profile]:
-    rows = Paper.objects.values_list("pk", "title", "short_name")
+    # Pending papers are compared with these when their own search runs.
+    rows = Paper.objects.duplicate_search_done().values_list("pk", "title", "short_name")
     return [profile(pk, title, short) for pk, title, short in rows.iterator(chunk_size=2000)]
 
 
@@ -189,8 +201,45 @@ def find_candidates(new_items: list[tuple[str, str, str]]) -> list[Candidate]:
     return _candidates(new, _Index([*catalogue, *new]), first=len(catalogue))
 
 
-def save_candidates(candidates: Iterable[Candidate], pk_by_ref: dict[int | str, int]) -> int:
-    """Store candidates found before their new papers were saved (refs -> saved ids)."""
+def search_pending() -> int:
+    """Search the papers pending a duplicate search: with each other and with every
+    searched paper. Stores the candidates and marks the papers searched; how many
+    candidates.
+
+    Runs twice harmlessly: the pending papers are locked (on SQLite the IMMEDIATE
+    transaction serialises), so a second run waits for the first and finds none left;
+    a pair already decided on (merges move decisions) is not proposed again.
+    """
+    with transaction.atomic():
+        pending = list(
+            Paper.objects.duplicate_search_pending()
+            .select_for_update()
+            .order_by("pk")
+            .values_list("pk", "title", "short_name")
+        )
+        if not pending:
+            return 0
+        new = [profile(pk, title, short) for pk, title, short in pending]
+        catalogue = _catalogue_profiles()
+        found = _candidates(new, _Index([*catalogue, *new]), first=len(catalogue))
+        created = save_candidates(found, {}, ignore_conflicts=True)
+        # By id, not by "pending": papers another import adds meanwhile are not searched yet.
+        ids = [pk for pk, _title, _short in pending]
+        for start in range(0, len(ids), LOOKUP_CHUNK):
+            Paper.objects.filter(pk__in=ids[start : start + LOOKUP_CHUNK]).update(
+                duplicate_search_pending=False
+            )
+    return created
+
+
+def save_candidates(
+    candidates: Iterable[Candidate],
+    pk_by_ref: dict[int | str, int],
+    *,
+    ignore_conflicts: bool = False,
+) -> int:
+    """Store candidates found before their new papers were saved (refs -> saved ids);
+    how many were stored (pairs already stored are skipped with ``ignore_conflicts``)."""
     rows = []
     for candidate in candidates:
         a = pk_by_ref.get(candidate.new_ref, candidate.new_ref)
@@ -203,4 +252,4 @@ def save_candidates(candidates: Iterable[Candidate], pk_by_ref: dict[int | str, 
                 "reason": candidate.reason,
             }
         )
-    return insert_rows(DuplicateCandidate, rows)
+    return insert_rows(DuplicateCandidate, rows, ignore_conflicts=ignore_conflicts)

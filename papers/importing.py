@@ -17,6 +17,8 @@ from dataclasses import dataclass, field
 
 from django.db import transaction
 
+from readinggroup import outbox
+
 from . import duplicates
 from .bulk import insert_rows, values_by_key
 from .models import Listing, Paper, PaperAlias, ReadingList, Topic, search_text
@@ -46,6 +48,11 @@ class ImportPlan:
     entry_keys: list[str] = field(default_factory=list)  # the title key of each entry
 
     @property
+    def searches_later(self) -> bool:
+        """Too many new papers to search for duplicates now: a background task will."""
+        return len(self.new) > duplicates.INLINE_SEARCH_LIMIT
+
+    @property
     def problems(self) -> list[ParseProblem]:
         return self.document.problems
 
@@ -62,14 +69,20 @@ class ImportReport:
     candidates_created: int
     problems: list[ParseProblem]
     seconds: float
+    # The new papers' duplicate search runs in the background (see duplicates).
+    duplicate_search_pending: bool = False
 
     def summary(self) -> str:
+        candidates = (
+            "the search for duplicate candidates runs in the background"
+            if self.duplicate_search_pending
+            else f"{self.candidates_created} duplicate candidates"
+        )
         return (
             f"{self.reading_list.source_name}: {self.entries} entries, "
             f"{self.papers_created} new papers, {self.papers_matched} already in the catalogue "
             f"({self.papers_updated} completed), {self.topics_created} new topics, "
-            f"{self.listings_created} new listings, "
-            f"{self.candidates_created} duplicate candidates, "
+            f"{self.listings_created} new listings, {candidates}, "
             f"{len(self.problems)} problems, in {self.seconds:.2f} s"
         )
 
@@ -99,9 +112,10 @@ def plan_import(document: ParsedDocument) -> ImportPlan:
     plan = ImportPlan(document=document, repeats=repeats, entry_keys=entry_keys)
     for match in matches:
         (plan.new if match.paper is None else plan.existing).append(match)
-    plan.candidates = duplicates.find_candidates(
-        [(m.key, m.entry.title, m.entry.short_name) for m in plan.new]
-    )
+    if not plan.searches_later:
+        plan.candidates = duplicates.find_candidates(
+            [(m.key, m.entry.title, m.entry.short_name) for m in plan.new]
+        )
     return plan
 
 
@@ -135,7 +149,10 @@ def apply_import(document: ParsedDocument, *, content_sha256: str) -> ImportRepo
         plan = plan_import(document)
 
         taken_keys = set(Paper.objects.values_list("citation_key", flat=True))
-        insert_rows(Paper, (_new_paper(m.entry, m.key, taken_keys) for m in plan.new))
+        pending = plan.searches_later
+        insert_rows(Paper, (_new_paper(m.entry, m.key, taken_keys, pending) for m in plan.new))
+        if pending:
+            outbox.enqueue("papers.search_duplicates")
         # The insert gives no ids back: read them by title key, which is unique.
         paper_ids = values_by_key(Paper, "title_key", "id", [m.key for m in plan.new])
 
@@ -165,6 +182,7 @@ def apply_import(document: ParsedDocument, *, content_sha256: str) -> ImportRepo
         candidates_created=candidates_created,
         problems=document.problems,
         seconds=time.perf_counter() - started,
+        duplicate_search_pending=pending,
     )
 
 
@@ -218,9 +236,12 @@ def _add_listings(
     return insert_rows(Listing, new)
 
 
-def _new_paper(entry: ParsedEntry, key: str, taken_keys: set[str]) -> dict[str, object]:
+def _new_paper(
+    entry: ParsedEntry, key: str, taken_keys: set[str], search_pending: bool
+) -> dict[str, object]:
     """A new paper's row, for ``insert_rows``."""
     return {
+        "duplicate_search_pending": search_pending,
         "title": entry.title,
         "title_key": key,
         "short_name": entry.short_name,

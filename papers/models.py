@@ -70,6 +70,12 @@ class Topic(models.Model):
 
 
 class PaperQuerySet(models.QuerySet):
+    def duplicate_search_pending(self) -> PaperQuerySet:
+        return self.filter(duplicate_search_pending=True)
+
+    def duplicate_search_done(self) -> PaperQuerySet:
+        return self.filter(duplicate_search_pending=False)
+
     def search(self, query: str) -> PaperQuerySet:
         qs = self
         for word in fold(query).split():
@@ -136,6 +142,9 @@ class Paper(models.Model):
     want_count = models.PositiveIntegerField(default=0, db_default=0, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
+    # Imported in bulk and not yet compared with the catalogue for duplicates: a
+    # background task does it (papers.duplicates.search_pending).
+    duplicate_search_pending = models.BooleanField(default=False, db_default=False)
 
     objects = PaperQuerySet.as_manager()
 
@@ -154,6 +163,12 @@ class Paper(models.Model):
         indexes = [
             # "Most wanted first" lists read papers in this order and stop early.
             models.Index(fields=["-want_count", "title_key"], name="paper_most_wanted_idx"),
+            # The duplicate search and the Duplicates page look for the few pending papers.
+            models.Index(
+                fields=["id"],
+                condition=Q(duplicate_search_pending=True),
+                name="paper_search_pending_idx",
+            ),
         ]
 
     def __str__(self) -> str:

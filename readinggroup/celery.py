@@ -2,7 +2,8 @@
 (CELERY_* names): Redis when REDIS_URL is set, else an embedded filesystem broker.
 
     celery -A readinggroup worker    # runs tasks
-    celery -A readinggroup beat      # sends the periodic ones (notifications.tick, outbox.sweep)
+    celery -A readinggroup beat      # sends the periodic ones (notifications.tick,
+                                     # outbox.sweep, papers.search_duplicates)
 
 Code enqueues through readinggroup.outbox.enqueue, never with .delay().
 """

@@ -264,6 +264,11 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": crontab(),
         "options": {"expires": 50},
     },
+    "papers-search-duplicates": {
+        "task": "papers.search_duplicates",
+        "schedule": crontab(minute="*/10"),
+        "options": {"expires": 9 * 60},
+    },
 }
 VAR_DIR.mkdir(parents=True, exist_ok=True)
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")

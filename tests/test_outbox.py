@@ -278,9 +278,11 @@ def test_sweep_task_is_registered_and_runs_the_sweep(broker):
 def test_celery_beat_schedule_runs_tick_every_five_minutes_and_sweep_every_minute():
     schedule = {entry["task"]: entry for entry in app.conf.beat_schedule.values()}
 
-    assert sorted(schedule) == ["notifications.tick", "outbox.sweep"]
+    assert sorted(schedule) == ["notifications.tick", "outbox.sweep", "papers.search_duplicates"]
     assert schedule["notifications.tick"]["schedule"].minute == set(range(0, 60, 5))
     assert schedule["outbox.sweep"]["schedule"].minute == set(range(60))
+    # A safety net for a search message lost with a worker; the import enqueues its own.
+    assert schedule["papers.search_duplicates"]["schedule"].minute == set(range(0, 60, 10))
     assert app.conf.beat_schedule_filename == str(settings.VAR_DIR / "celerybeat-schedule")
 
 
@@ -292,6 +294,7 @@ def test_celery_discovers_every_task_the_schedule_and_outbox_name():
         "notifications.tick",
         "notifications.send",
         "notifications.send_digest_now",
+        "papers.search_duplicates",
     ):
         assert name in app.tasks
 
