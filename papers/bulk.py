@@ -11,8 +11,11 @@ from __future__ import annotations
 
 import datetime as dt
 import time
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
+from contextlib import contextmanager
+from operator import itemgetter
 
+import psycopg
 from django.db import connections, models, router
 from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.models import NOT_PROVIDED
@@ -51,18 +54,35 @@ def insert_rows(
         return 0
     connection = connections[router.db_for_write(model)]
     given = rows[0].keys()
+    # The rows' own fields first, read with one itemgetter per row (the C loop matters at
+    # 10,000 rows), some converted; then the fields every row leaves to its default.
+    names: list[str] = []
+    convert: list[tuple[int, models.Field]] = []
     columns: list[str] = []
-    values: list[Callable[[Row], object]] = []
+    fixed_columns: list[str] = []
+    fixed: list[object] = []
     now = timezone.now()
     for field in model._meta.concrete_fields:
         if field.primary_key or field.generated:
             continue
-        if field.attname not in given and field.db_default is not NOT_PROVIDED:
-            continue  # the database fills it
-        columns.append(connection.ops.quote_name(field.column))
-        values.append(_value_of(field, given, connection, now))
+        column = connection.ops.quote_name(field.column)
+        if field.attname in given:
+            if not isinstance(field, _AS_IS):
+                convert.append((len(names), field))
+            names.append(field.attname)
+            columns.append(column)
+        elif field.db_default is NOT_PROVIDED:  # else the database fills it
+            fixed_columns.append(column)
+            fixed.append(_default(field, connection, now))
+    columns += fixed_columns
+    values = itemgetter(*names)
+    data = []
+    for row in rows:
+        value = list(values(row)) if len(names) > 1 else [values(row)]
+        for position, field in convert:
+            value[position] = field.get_db_prep_save(value[position], connection)
+        data.append(value + fixed if fixed else value)
     table = connection.ops.quote_name(model._meta.db_table)
-    data = [[value(row) for value in values] for row in rows]
     if connection.vendor == "postgresql" and not ignore_conflicts:
         _copy(
             connection,
@@ -84,39 +104,36 @@ def insert_rows(
     return len(rows)
 
 
-def _copy(connection: BaseDatabaseWrapper, table: str, sql: str, data: list[list]) -> None:
-    """COPY ``data`` in through psycopg, as Django's own cursor would run a statement:
-    database errors arrive as Django's (an IntegrityError is an IntegrityError), the
-    statement is logged where queries are counted, and the write is counted for the
-    cache, which only sees what passes through ``execute``."""
+@contextmanager
+def _psycopg(connection: BaseDatabaseWrapper, sql: str) -> Iterator[psycopg.Cursor]:
+    """A psycopg cursor with server-side parameters (Django's quotes every value in
+    Python), used as Django's own cursor would be: database errors arrive as Django's
+    (an IntegrityError is an IntegrityError) and the statement is logged where queries
+    are counted. Writes through it bypass ``execute``: count them with count_writes."""
     started = time.monotonic()
     with (
-        connection.cursor() as cursor,
+        connection.cursor() as wrapper,
         connection.wrap_database_errors,
-        cursor.cursor.copy(sql) as copy,
+        psycopg.Cursor(wrapper.cursor.connection) as cursor,
     ):
+        yield cursor
+    if connection.queries_logged:
+        connection.queries_log.append({"sql": sql, "time": f"{time.monotonic() - started:.3f}"})
+
+
+def _copy(connection: BaseDatabaseWrapper, table: str, sql: str, data: list[list]) -> None:
+    """COPY ``data`` in, and count the write for the cache."""
+    with _psycopg(connection, f"{sql} -- {len(data)} rows") as cursor, cursor.copy(sql) as copy:
         for row in data:
             copy.write_row(row)
-    if connection.queries_logged:
-        connection.queries_log.append(
-            {"sql": f"{sql} -- {len(data)} rows", "time": f"{time.monotonic() - started:.3f}"}
-        )
     count_writes(connection, [TABLE_AREAS[table]] if table in TABLE_AREAS else [])
 
 
-def _value_of(field: models.Field, given, connection, now: dt.datetime) -> Callable[[Row], object]:
-    """How to read ``field``'s database value from a row."""
-    auto_time = getattr(field, "auto_now", False) or getattr(field, "auto_now_add", False)
-    if auto_time and field.attname not in given:
-        stamp = field.get_db_prep_save(now, connection)
-        return lambda row: stamp
-    if field.attname not in given:
-        default = field.get_db_prep_save(field.get_default(), connection)
-        return lambda row: default
-    name = field.attname
-    if isinstance(field, _AS_IS):
-        return lambda row: row[name]
-    return lambda row: field.get_db_prep_save(row[name], connection)
+def _default(field: models.Field, connection: BaseDatabaseWrapper, now: dt.datetime) -> object:
+    """The database value of a field a row leaves out."""
+    if getattr(field, "auto_now", False) or getattr(field, "auto_now_add", False):
+        return field.get_db_prep_save(now, connection)
+    return field.get_db_prep_save(field.get_default(), connection)
 
 
 # Keys per IN (...) on SQLite, which caps a statement's parameters (32,766 since 3.32).
@@ -129,9 +146,9 @@ def values_by_key(
     """``key`` -> ``value`` (field names) for the rows of ``model`` whose ``key`` is one of
     ``keys``.
 
-    For the thousands of keys of an import: on PostgreSQL one ``= ANY(array)`` query, as
-    quoting thousands of ``IN (...)`` parameters one by one costs more than the query; on
-    SQLite one ``IN`` query per LOOKUP_CHUNK keys.
+    For the thousands of keys of an import: on PostgreSQL one ``= ANY(array)`` query with
+    the array sent as a binary parameter, as quoting thousands of keys in Python costs more
+    than the query; on SQLite one ``IN`` query per LOOKUP_CHUNK keys.
     """
     keys = list(keys)
     connection = connections[router.db_for_read(model)]
@@ -141,13 +158,14 @@ def values_by_key(
     value_column = quote(meta.get_field(value).column)
     select = f"SELECT {key_column}, {value_column} FROM {quote(meta.db_table)} WHERE {key_column}"
     found: dict[str, object] = {}
-    with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            cursor.execute(f"{select} = ANY(%s)", [keys])
+    if connection.vendor == "postgresql":
+        with _psycopg(connection, f"{select} = ANY(<{len(keys)} keys>)") as cursor:
+            cursor.execute(f"{select} = ANY(%b)", [keys])
             found.update(cursor.fetchall())
-        else:
-            for start in range(0, len(keys), LOOKUP_CHUNK):
-                chunk = keys[start : start + LOOKUP_CHUNK]
-                cursor.execute(f"{select} IN ({', '.join(['%s'] * len(chunk))})", chunk)
-                found.update(cursor.fetchall())
+        return found
+    with connection.cursor() as cursor:
+        for start in range(0, len(keys), LOOKUP_CHUNK):
+            chunk = keys[start : start + LOOKUP_CHUNK]
+            cursor.execute(f"{select} IN ({', '.join(['%s'] * len(chunk))})", chunk)
+            found.update(cursor.fetchall())
     return found

@@ -23,7 +23,7 @@ from . import duplicates
 from .bulk import insert_rows, values_by_key
 from .models import Listing, Paper, PaperAlias, ReadingList, Topic, search_text
 from .parsing.base import ParsedDocument, ParsedEntry, ParseProblem
-from .parsing.titles import title_key
+from .parsing.titles import fold, title_key
 
 # Fields an import may fill on an existing paper when the paper has none.
 FILLABLE_FIELDS = ("short_name", "authors", "venue", "year", "pages", "url", "doi")
@@ -34,6 +34,7 @@ class EntryMatch:
     entry: ParsedEntry
     key: str
     paper: Paper | None  # None: the paper is new to the catalogue
+    folded_title: str = ""  # fold(entry.title), which the key and the search text start from
 
 
 @dataclass
@@ -90,10 +91,13 @@ class ImportReport:
 def _match_entries(document: ParsedDocument) -> tuple[list[EntryMatch], int, list[str]]:
     """One match per distinct paper of the document, in document order; the repeats;
     the title key of every entry."""
-    first_by_key: dict[str, ParsedEntry] = {}
-    entry_keys = [title_key(entry.title) for entry in document.entries]
-    for key, entry in zip(entry_keys, document.entries, strict=True):
-        first_by_key.setdefault(key, entry)
+    first_by_key: dict[str, tuple[ParsedEntry, str]] = {}
+    folded = [fold(entry.title) for entry in document.entries]
+    entry_keys = [
+        title_key(entry.title, folded=f) for entry, f in zip(document.entries, folded, strict=True)
+    ]
+    for key, entry, f in zip(entry_keys, document.entries, folded, strict=True):
+        first_by_key.setdefault(key, (entry, f))
     repeats = len(entry_keys) - len(first_by_key)
     keys = list(first_by_key)
     paper_ids = values_by_key(Paper, "title_key", "id", keys)
@@ -101,8 +105,8 @@ def _match_entries(document: ParsedDocument) -> tuple[list[EntryMatch], int, lis
         paper_ids.setdefault(key, paper_id)
     papers = Paper.objects.in_bulk(set(paper_ids.values()))
     matches = [
-        EntryMatch(entry, key, papers.get(paper_ids.get(key)))
-        for key, entry in first_by_key.items()
+        EntryMatch(entry, key, papers.get(paper_ids.get(key)), f)
+        for key, (entry, f) in first_by_key.items()
     ]
     return matches, repeats, entry_keys
 
@@ -150,7 +154,7 @@ def apply_import(document: ParsedDocument, *, content_sha256: str) -> ImportRepo
 
         taken_keys = set(Paper.objects.values_list("citation_key", flat=True))
         pending = plan.searches_later
-        insert_rows(Paper, (_new_paper(m.entry, m.key, taken_keys, pending) for m in plan.new))
+        insert_rows(Paper, (_new_paper(m, taken_keys, pending) for m in plan.new))
         if pending:
             outbox.enqueue("papers.search_duplicates")
         # The insert gives no ids back: read them by title key, which is unique.
@@ -236,10 +240,9 @@ def _add_listings(
     return insert_rows(Listing, new)
 
 
-def _new_paper(
-    entry: ParsedEntry, key: str, taken_keys: set[str], search_pending: bool
-) -> dict[str, object]:
+def _new_paper(match: EntryMatch, taken_keys: set[str], search_pending: bool) -> dict[str, object]:
     """A new paper's row, for ``insert_rows``."""
+    entry, key = match.entry, match.key
     return {
         "duplicate_search_pending": search_pending,
         "title": entry.title,
@@ -254,7 +257,13 @@ def _new_paper(
         "citation_key": _unique_citation_key(entry, taken_keys),
         "entry_type": entry.entry_type or "misc",
         "bibtex_fields": dict(entry.fields),
-        "search_text": search_text(entry.title, entry.short_name, entry.authors, entry.venue),
+        "search_text": search_text(
+            entry.title,
+            entry.short_name,
+            entry.authors,
+            entry.venue,
+            folded_title=match.folded_title,
+        ),
     }
 
 

@@ -194,9 +194,15 @@ class Paper(models.Model):
         self.search_text = search_text(self.title, self.short_name, self.authors, self.venue)
 
 
-def search_text(title: str, short_name: str, authors: str, venue: str) -> str:
-    """What the catalogue search matches for a paper (``Paper.search_text``)."""
-    return fold(" ".join([title, short_name, authors, venue]))
+def search_text(
+    title: str, short_name: str, authors: str, venue: str, *, folded_title: str | None = None
+) -> str:
+    """What the catalogue search matches for a paper (``Paper.search_text``): the folded
+    title (``folded_title`` when the caller has it), then the rest folded."""
+    if folded_title is None:
+        folded_title = fold(title)
+    rest = fold(f"{short_name} {authors} {venue}")
+    return f"{folded_title} {rest}" if folded_title and rest else folded_title or rest
 
 
 class PaperAlias(models.Model):

@@ -127,10 +127,11 @@ def clean_title(raw: str) -> str:
     return text
 
 
-def title_key(title: str) -> str:
+def title_key(title: str, *, folded: str | None = None) -> str:
     """Identity key: equal for titles differing only in case, punctuation, spacing, accents,
-    LaTeX or a leading article."""
-    folded = fold(title)
+    LaTeX or a leading article. ``folded`` is ``fold(title)``, when the caller has it."""
+    if folded is None:
+        folded = fold(title)
     without_article = _LEADING_ARTICLE.sub("", folded, count=1)
     # Spaces are dropped too, so "Co-adaptive" and "Coadaptive" agree.
     key = without_article.replace(" ", "") or folded.replace(" ", "")

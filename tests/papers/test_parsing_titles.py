@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import pytest
 
+from papers.models import search_text
 from papers.parsing.titles import (
     clean_title,
     filename_title,
@@ -173,3 +174,17 @@ def test_filename_title_uses_stem_without_directories():
 
 def test_fold_accent_command_keeps_word_together():
     assert fold(r"Fran\c{c}ois Richt{\'a}rik") == "francois richtarik"
+
+
+def test_search_text_folds_title_short_name_authors_and_venue():
+    text = search_text("Étude of {GPU} \\emph{Kernels}", "EK", "Zoë Smith", "OSDI")
+    assert text == "etude of gpu kernels ek zoe smith osdi"
+    assert search_text("Title", "", "", "") == "title"
+    assert search_text("???", "", "Ada", "") == "ada"
+
+
+def test_search_text_with_the_folded_title_given_is_the_same():
+    title = "Étude of {GPU} \\emph{Kernels}"
+    given = search_text(title, "EK", "Zoë Smith", "OSDI", folded_title=fold(title))
+    assert given == search_text(title, "EK", "Zoë Smith", "OSDI")
+    assert title_key(title, folded=fold(title)) == title_key(title) == "etudeofgpukernels"
