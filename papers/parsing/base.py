@@ -29,7 +29,7 @@ class UnreadableFile(Exception):
     """
 
 
-@dataclass
+@dataclass(slots=True)
 class ParsedEntry:
     title: str  # cleaned for display: no LaTeX, single spaces, no short name
     topic: str  # the section the entry is listed under

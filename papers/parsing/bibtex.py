@@ -26,7 +26,7 @@ from papers.parsing.titles import (
     split_short_name,
     strip_latex,
 )
-from papers.parsing.venues import PLAUSIBLE_YEARS, venue_from_bibtex
+from papers.parsing.venues import PLAUSIBLE_YEARS, venue_from_casefolded
 
 # Only used to name a block bibtexparser could not parse, never to parse BibTeX.
 _BLOCK_HEAD = re.compile(r"@\s*\w+\s*[{(]\s*([^,\s{}()]+)\s*,")
@@ -87,10 +87,12 @@ def _unenclosed(value: str) -> str:
     return value
 
 
-def _field_values(block: Entry, strings: dict[str, str]) -> dict[str, str]:
+def _field_values(block: Entry, strings: dict[str, str]) -> tuple[dict[str, str], dict[str, str]]:
     """Field name -> value as written, with @string macros resolved and the enclosing
-    delimiters removed: what bibtexparser's default middleware would leave."""
+    delimiters removed: what bibtexparser's default middleware would leave. Also the
+    same with the names casefolded, for lookups."""
     fields = {}
+    lowered = {}
     for field in block.fields:
         value = field.value
         if not isinstance(value, str):
@@ -109,10 +111,11 @@ def _field_values(block: Entry, strings: dict[str, str]) -> dict[str, str]:
             and "}" not in inner
             and not inner.endswith("\\")
         ):
-            fields[field.key] = inner
+            value = inner
         else:
-            fields[field.key] = _unenclosed(value)
-    return fields
+            value = _unenclosed(value)
+        fields[field.key] = lowered[field.key.casefold()] = value
+    return fields, lowered
 
 
 def _depth(text: str) -> int:
@@ -195,8 +198,7 @@ def _entry_label(raw: str) -> str:
 def _entry(
     block: Entry, topic: str, line: int, strings: dict[str, str]
 ) -> ParsedEntry | ParseProblem:
-    fields = _field_values(block, strings)
-    lowered = {key.casefold(): value for key, value in fields.items()}
+    fields, lowered = _field_values(block, strings)
     raw_title = lowered.get("title", "")
     title = clean_title(raw_title) if raw_title.strip() else ""
     if not title:
@@ -213,7 +215,7 @@ def _entry(
     arxiv = _arxiv_id(lowered)
     if not url and arxiv:
         url = f"https://arxiv.org/abs/{arxiv}"
-    venue = venue_from_bibtex(lowered)
+    venue = venue_from_casefolded(lowered)
     if not venue and arxiv:
         venue = "arXiv"
     return ParsedEntry(

@@ -90,7 +90,8 @@ def _outside_fences(text: str) -> tuple[str, str]:
 
 def detect_format(filename: str, text: str) -> SourceFormat | None:
     is_bib = filename.lower().endswith((".bib", ".bibtex"))
-    if is_bib and not _FENCE.search(text) and _BIB_ENTRY.search(text):
+    fenced = ("```" in text or "~~~" in text) and _FENCE.search(text)
+    if is_bib and not fenced and _BIB_ENTRY.search(text):
         return SourceFormat.BIBTEX  # what the counts below decide, without counting
     outside, inside = _outside_fences(text)
     fenced_entries = len(_BIB_ENTRY.findall(inside))

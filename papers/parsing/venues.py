@@ -121,7 +121,11 @@ def _parse_venue_tag(tag: str, this_year: int) -> tuple[str, int | None]:
 
 def venue_from_bibtex(fields: dict[str, str]) -> str:
     """Short venue from an entry's booktitle/journal (keys looked up case-insensitively)."""
-    lowered = {key.casefold(): value for key, value in fields.items()}
+    return venue_from_casefolded({key.casefold(): value for key, value in fields.items()})
+
+
+def venue_from_casefolded(lowered: dict[str, str]) -> str:
+    """``venue_from_bibtex`` for fields whose names are casefolded already."""
     long_name = lowered.get("booktitle") or lowered.get("journal") or lowered.get("journaltitle")
     if not long_name or not long_name.strip():
         archive = lowered.get("archiveprefix", "") + " " + lowered.get("eprinttype", "")
