@@ -123,15 +123,18 @@ RECOUNT_BATCH = 900
 class Paper(models.Model):
     title = models.CharField(max_length=500)
     # Case, punctuation and LaTeX folded away: two titles with the same key are one paper.
-    title_key = models.CharField(max_length=500, unique=True)
+    # Unique (and venue indexed) through Meta, not the field: on PostgreSQL a field's
+    # unique=True or db_index=True also builds a LIKE index that no query uses and every
+    # import keeps up to date.
+    title_key = models.CharField(max_length=500)
     short_name = models.CharField(max_length=100, blank=True)
     authors = models.TextField(blank=True)
-    venue = models.CharField(max_length=100, blank=True, db_index=True)
+    venue = models.CharField(max_length=100, blank=True)
     year = models.PositiveSmallIntegerField(null=True, blank=True, db_index=True)
     pages = models.CharField(max_length=50, blank=True)
     url = models.URLField(max_length=500, blank=True)
     doi = models.CharField(max_length=200, blank=True)
-    citation_key = models.CharField(max_length=200, unique=True)
+    citation_key = models.CharField(max_length=200)
     entry_type = models.CharField(max_length=30, default="misc")
     bibtex_fields = models.JSONField(default=dict, blank=True)
     # Folded title, short name, authors and venue: what the catalogue search matches.
@@ -151,6 +154,16 @@ class Paper(models.Model):
     class Meta:
         ordering = ["title_key"]
         constraints = [
+            models.UniqueConstraint(
+                fields=["title_key"],
+                name="paper_title_key_unique",
+                violation_error_message="A paper with this title is already in the catalogue.",
+            ),
+            models.UniqueConstraint(
+                fields=["citation_key"],
+                name="paper_citation_key_unique",
+                violation_error_message="Another paper already has this citation key.",
+            ),
             models.CheckConstraint(
                 condition=Q(year__isnull=True) | Q(year__gte=1900, year__lte=2100),
                 name="paper_year_plausible",
@@ -161,6 +174,7 @@ class Paper(models.Model):
             ),
         ]
         indexes = [
+            models.Index(fields=["venue"], name="paper_venue_idx"),
             # "Most wanted first" lists read papers in this order and stop early.
             models.Index(fields=["-want_count", "title_key"], name="paper_most_wanted_idx"),
             # The duplicate search and the Duplicates page look for the few pending papers.
