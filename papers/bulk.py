@@ -10,8 +10,10 @@ plain dicts and sends them in one go: an executemany on SQLite, a COPY on Postgr
 from __future__ import annotations
 
 import datetime as dt
+import functools
+import json
 import time
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from operator import itemgetter
 
@@ -57,7 +59,7 @@ def insert_rows(
     # The rows' own fields first, read with one itemgetter per row (the C loop matters at
     # 10,000 rows), some converted; then the fields every row leaves to its default.
     names: list[str] = []
-    convert: list[tuple[int, models.Field]] = []
+    convert: list[tuple[int, Callable[[object], object]]] = []
     columns: list[str] = []
     fixed_columns: list[str] = []
     fixed: list[object] = []
@@ -68,7 +70,7 @@ def insert_rows(
         column = connection.ops.quote_name(field.column)
         if field.attname in given:
             if not isinstance(field, _AS_IS):
-                convert.append((len(names), field))
+                convert.append((len(names), _converter(field, connection)))
             names.append(field.attname)
             columns.append(column)
         elif field.db_default is NOT_PROVIDED:  # else the database fills it
@@ -79,8 +81,8 @@ def insert_rows(
     data = []
     for row in rows:
         value = list(values(row)) if len(names) > 1 else [values(row)]
-        for position, field in convert:
-            value[position] = field.get_db_prep_save(value[position], connection)
+        for position, to_db in convert:
+            value[position] = to_db(value[position])
         data.append(value + fixed if fixed else value)
     table = connection.ops.quote_name(model._meta.db_table)
     if connection.vendor == "postgresql" and not ignore_conflicts:
@@ -127,6 +129,15 @@ def _copy(connection: BaseDatabaseWrapper, table: str, sql: str, data: list[list
         for row in data:
             copy.write_row(row)
     count_writes(connection, [TABLE_AREAS[table]] if table in TABLE_AREAS else [])
+
+
+def _converter(field: models.Field, connection: BaseDatabaseWrapper) -> Callable[[object], object]:
+    """How a row's value for ``field`` goes to the database."""
+    if isinstance(field, models.JSONField):
+        # JSON text: what SQLite stores and PostgreSQL's COPY reads into jsonb, without
+        # wrapping each value in an adapter first.
+        return functools.partial(json.dumps, cls=field.encoder)
+    return functools.partial(field.get_db_prep_save, connection=connection)
 
 
 def _default(field: models.Field, connection: BaseDatabaseWrapper, now: dt.datetime) -> object:
