@@ -82,13 +82,7 @@ def other_table(results: dict) -> list[str]:
                     run["size"],
                     f"{gen['total_seconds']:.1f}",
                     f"{gen['seconds']['seed']:.2f}" if "seed" in gen["seconds"] else "",
-                    (
-                        f"{imp['entries']:,} entries: {imp['import_seconds']:.2f} / "
-                        f"{imp['parse_seconds']:.2f} "
-                        f"= {imp['ratio']:.2f}{TIMES}"
-                        if "ratio" in imp
-                        else imp.get("missing", "")
-                    ),
+                    _import_cell(imp),
                     (
                         f"{digest['members']:,}, {digest['seconds']:.2f} s, {digest['queries']} q"
                         if "seconds" in digest
@@ -183,3 +177,20 @@ def write(results: dict, checks: list[Check], folder: Path) -> tuple[Path, Path]
     json_path.write_text(json.dumps(data, indent=2, ensure_ascii=False) + "\n")
     md_path.write_text(markdown(results, checks))
     return json_path, md_path
+
+
+def _import_cell(imp: dict) -> str:
+    if "ratio" not in imp:
+        return imp.get("missing", "")
+    cell = (
+        f"{imp['entries']:,} entries: {imp['import_seconds']:.2f} / "
+        f"{imp['parse_seconds']:.2f} = {imp['ratio']:.2f}{TIMES}"
+    )
+    if imp.get("repeats", 1) > 1:
+        cell += f" (median of {imp['repeats']})"
+    if imp.get("duplicate_search") == "background":
+        cell += (
+            f"; then the duplicate search in the background: {imp['search_seconds']:.2f} s, "
+            f"{imp['candidates']:,} candidates"
+        )
+    return cell

@@ -10,6 +10,8 @@ from pathlib import Path
 import pytest
 from django.conf import settings
 
+from papers import duplicates
+from papers.models import DuplicateCandidate, Paper, ReadingList
 from readinggroup.benchmark import report
 from readinggroup.benchmark.measure import (
     bibtex_file,
@@ -21,6 +23,7 @@ from readinggroup.benchmark.measure import (
 from readinggroup.benchmark.pages import FLOOR, Page, _checked, bench_member, bench_pages
 from readinggroup.benchmark.targets import evaluate
 from readinggroup.models import Notification, User
+from tests.factories import PaperFactory
 
 PAGE_NAMES = {
     "floor", "dashboard", "catalogue filtered", "catalogue search", "paper page", "session page",
@@ -71,11 +74,28 @@ def test_probe_page_counts_queries_and_bytes_as_the_member_sees_them(tiny_group)
 
 def test_time_bibtex_import_imports_every_entry_and_compares_with_bibtexparser(db):
     assert bibtex_file(3, seed=1) == bibtex_file(3, seed=1)
+    PaperFactory()
     result = time_bibtex_import(40, seed=2)
     assert result["bibtexparser_entries"] == 40
     assert result["papers_created"] == 40
     assert result["problems"] == 0
     assert result["ratio"] > 0 and result["import_seconds"] > result["import_write_seconds"]
+    assert len(result["ratios"]) == result["repeats"] == 3
+    assert result["duplicate_search"] == "in the import"  # 40 new papers: no background task
+    # Each round undoes its import: the catalogue is as it was.
+    assert Paper.objects.count() == 1 and not ReadingList.objects.exists()
+
+
+def test_time_bibtex_import_times_the_background_duplicate_search_apart(db, monkeypatch):
+    inline = time_bibtex_import(300, seed=2, repeats=1)
+    monkeypatch.setattr(duplicates, "INLINE_SEARCH_LIMIT", 10)
+    result = time_bibtex_import(300, seed=2, repeats=1)
+    assert result["papers_created"] == 300
+    assert result["duplicate_search"] == "background"
+    assert result["search_seconds"] > 0
+    # The search after the import finds what the import would have found itself.
+    assert result["candidates"] == inline["candidates"] > 0
+    assert not Paper.objects.exists() and not DuplicateCandidate.objects.exists()
 
 
 def test_time_digest_builds_for_every_member_and_writes_nothing(tiny_group):
