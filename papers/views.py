@@ -290,7 +290,10 @@ def duplicate_list(request: HttpRequest) -> HttpResponse:
     access.require_organizer(request)
     candidates = DuplicateCandidate.objects.open().select_related("paper_a", "paper_b")
     page = Paginator(candidates, PAGE_SIZE).get_page(request.GET.get("page"))
-    return render(request, "papers/duplicate_list.html", {"page": page})
+    context = {"page": page, "searching": Paper.objects.duplicate_search_pending().count()}
+    # htmx asks for the results alone: paging, and polling while a search runs.
+    template = "papers/duplicate_list.html" + ("#results" if request.htmx else "")
+    return render(request, template, context)
 
 
 def _candidate_done(request: HttpRequest, candidate_id: int, message: str) -> HttpResponse:

@@ -8,7 +8,8 @@ import pytest
 from django.core.management import call_command
 from playwright.sync_api import Browser, Page, expect
 
-from tests.factories import OrganizerFactory, UserFactory
+from papers import duplicates
+from tests.factories import OrganizerFactory, PaperFactory, UserFactory
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -118,3 +119,27 @@ def test_organizer_imports_a_list_after_preview_and_merges_a_duplicate(
     assert title.split()[-1] in page.locator(".candidate.resolved").inner_text()
     page.reload()
     expect(page.locator(".candidate")).to_have_count(open_pairs - 1)
+
+
+def test_duplicates_page_shows_a_background_search_and_its_pairs_when_done(
+    page: Page, live_server, transactional_db
+) -> None:
+    OrganizerFactory(username="olga")
+    PaperFactory(title="Punica: Multi-Tenant LoRA Serving")
+    PaperFactory(
+        title="Punica: Multi-Tenant LoRA Adapter Serving at Scale", duplicate_search_pending=True
+    )
+    _log_in(page, live_server, "olga")
+    page.goto(f"{live_server.url}/papers/duplicates/")
+    expect(page.get_by_role("status")).to_contain_text(
+        "Looking for duplicates among 1 recently imported paper."
+    )
+    expect(page.locator(".candidate")).to_have_count(0)
+
+    assert duplicates.search_pending() == 1  # what the worker does
+    # The page polls while the search runs: the pair appears with no reload.
+    expect(page.locator(".candidate")).to_have_count(1, timeout=10_000)
+    expect(page.get_by_text("Looking for duplicates")).to_have_count(0)
+    expect(page.locator(".candidate .paper-title")).to_have_text(
+        ["Punica: Multi-Tenant LoRA Serving", "Punica: Multi-Tenant LoRA Adapter Serving at Scale"]
+    )

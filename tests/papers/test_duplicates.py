@@ -2,18 +2,22 @@
 
 from __future__ import annotations
 
+import threading
 from datetime import timedelta
 
 import pytest
+from django.db import connection, connections
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
+from papers import duplicates
 from papers.importing import apply_import
 from papers.merging import MergeConflict, merge_papers
 from papers.models import CandidateStatus, DuplicateCandidate, Listing, Paper, PaperAlias
 from papers.parsing.base import ParsedDocument, ParsedEntry, SourceFormat
-from readinggroup.models import Note, Session, Slot, WantToRead
+from papers.tasks import search_duplicates
+from readinggroup.models import Note, OutboxMessage, Session, Slot, WantToRead
 from tests.factories import ListingFactory, PaperFactory
 
 pytestmark = pytest.mark.django_db
@@ -166,7 +170,9 @@ def test_duplicate_page_query_count_is_fixed(
 ) -> None:
     for _ in range(size):
         _candidate(PaperFactory(), PaperFactory())
-    with django_assert_num_queries(4):  # session, user, count, pairs with both papers
+    PaperFactory.create_batch(size, duplicate_search_pending=True)
+    # session, user, papers still being searched, count, pairs with both papers
+    with django_assert_num_queries(5):
         organizer_client.get(DUPLICATES)
 
 
@@ -254,3 +260,143 @@ def test_merge_of_two_scheduled_papers_is_refused_and_changes_nothing(
         [pair.paper_a_id, pair.paper_b_id]
     )
     assert DuplicateCandidate.objects.filter(pk=pair.pk).exists()
+
+
+# --- the search a big import leaves to the background ----------------------------------
+
+SLORA = "SLoRA: Scalable Serving of Thousands of LoRA Adapters"
+SLORA_AGAIN = "S-LORA: SERVING THOUSANDS OF CONCURRENT LORA ADAPTERS"
+PUNICA = "Punica: Multi-Tenant LoRA Serving"
+PUNICA_AGAIN = "Punica: Multi-Tenant LoRA Adapter Serving at Scale"
+
+
+def _pair(a: str, b: str, status: str = CandidateStatus.OPEN) -> tuple[str, str, str]:
+    return (*sorted([a, b]), status)
+
+
+def _pairs() -> set[tuple[str, str, str]]:
+    return {
+        _pair(c.paper_a.title, c.paper_b.title, c.status)
+        for c in DuplicateCandidate.objects.select_related("paper_a", "paper_b")
+    }
+
+
+def test_import_above_the_inline_limit_marks_papers_pending_and_enqueues_the_search(
+    monkeypatch,
+) -> None:
+    monkeypatch.setattr(duplicates, "INLINE_SEARCH_LIMIT", 2)
+    PaperFactory(title=SLORA)
+    report = apply_import(
+        _document(SLORA_AGAIN, PUNICA, "Tiresias: A GPU Cluster Manager"), content_sha256="x"
+    )
+    assert (report.papers_created, report.candidates_created) == (3, 0)
+    assert report.duplicate_search_pending
+    assert "the search for duplicate candidates runs in the background" in report.summary()
+    assert not DuplicateCandidate.objects.exists()
+    assert Paper.objects.duplicate_search_pending().count() == 3
+    [message] = OutboxMessage.objects.all()
+    assert (message.task_name, message.kwargs) == ("papers.search_duplicates", {})
+
+
+def test_import_at_the_inline_limit_searches_itself(monkeypatch) -> None:
+    monkeypatch.setattr(duplicates, "INLINE_SEARCH_LIMIT", 1)
+    PaperFactory(title=SLORA)
+    report = apply_import(_document(SLORA_AGAIN), content_sha256="x")
+    assert (report.candidates_created, report.duplicate_search_pending) == (1, False)
+    assert not Paper.objects.duplicate_search_pending().exists()
+    assert not OutboxMessage.objects.exists()
+
+
+def test_background_search_pairs_pending_papers_with_each_other_and_the_catalogue() -> None:
+    PaperFactory(title=SLORA)
+    PaperFactory(title=PUNICA)
+    PaperFactory(title=SLORA_AGAIN, duplicate_search_pending=True)
+    PaperFactory(title=PUNICA_AGAIN, duplicate_search_pending=True)
+    PaperFactory(title="Tiresias: A GPU Cluster Manager", duplicate_search_pending=True)
+    assert duplicates.search_pending() == 2
+    assert _pairs() == {
+        _pair(SLORA_AGAIN, SLORA, CandidateStatus.OPEN),
+        _pair(PUNICA, PUNICA_AGAIN, CandidateStatus.OPEN),
+    }
+    assert not Paper.objects.duplicate_search_pending().exists()
+    assert duplicates.search_pending() == 0  # run again (a message sent twice): nothing new
+    assert DuplicateCandidate.objects.count() == 2
+
+
+def test_background_search_finds_pairs_among_the_pending_papers_themselves() -> None:
+    PaperFactory(title=PUNICA, duplicate_search_pending=True)
+    PaperFactory(title=PUNICA_AGAIN, duplicate_search_pending=True)
+    assert duplicates.search_pending() == 1
+    assert _pairs() == {_pair(PUNICA, PUNICA_AGAIN, CandidateStatus.OPEN)}
+
+
+def test_background_search_keeps_a_pair_already_decided() -> None:
+    # A merge moves decisions onto the kept paper, which may still be pending.
+    searched = PaperFactory(title=SLORA)
+    pending = PaperFactory(title=SLORA_AGAIN, duplicate_search_pending=True)
+    decided = _candidate(searched, pending)
+    decided.status = CandidateStatus.DISMISSED
+    decided.save()
+    assert duplicates.search_pending() == 0
+    assert _pairs() == {_pair(SLORA_AGAIN, SLORA, CandidateStatus.DISMISSED)}
+
+
+def test_small_import_leaves_papers_still_pending_to_their_own_search() -> None:
+    PaperFactory(title=SLORA, duplicate_search_pending=True)
+    report = apply_import(_document(SLORA_AGAIN), content_sha256="x")
+    assert report.candidates_created == 0  # the pending paper's search will compare them
+    assert duplicates.search_pending() == 1
+    assert _pairs() == {_pair(SLORA_AGAIN, SLORA, CandidateStatus.OPEN)}
+
+
+def test_background_search_task_runs_the_search() -> None:
+    PaperFactory(title=PUNICA)
+    PaperFactory(title=PUNICA_AGAIN, duplicate_search_pending=True)
+    assert search_duplicates.apply().get() == 1
+    assert _pairs() == {_pair(PUNICA, PUNICA_AGAIN, CandidateStatus.OPEN)}
+
+
+def test_duplicate_page_while_a_search_runs_says_so_and_polls(organizer_client: Client) -> None:
+    PaperFactory(title=PUNICA)
+    PaperFactory(title=PUNICA_AGAIN, duplicate_search_pending=True)
+    html = organizer_client.get(DUPLICATES).content.decode()
+    assert "Looking for duplicates among 1 recently imported paper." in html
+    assert 'hx-trigger="every 3s"' in html
+    assert f'<a href="{DUPLICATES}">reload the page</a>' in html
+    assert "No open duplicate candidates" not in html
+
+    poll = organizer_client.get(DUPLICATES, headers={"HX-Request": "true"}).content.decode()
+    assert poll.lstrip().startswith('<div id="results"') and "<html" not in poll
+    assert "Looking for duplicates among 1 recently imported paper." in poll
+    assert "reload the page" not in poll  # htmx brings the pairs by itself
+
+    duplicates.search_pending()
+    done = organizer_client.get(DUPLICATES, headers={"HX-Request": "true"}).content.decode()
+    assert "Looking for duplicates" not in done and "hx-trigger" not in done
+    assert PUNICA_AGAIN in done and done.count("Merge, keep this title") == 2
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="row locks need PostgreSQL")
+def test_two_background_searches_at_once_store_each_pair_once() -> None:
+    PaperFactory(title=PUNICA)
+    PaperFactory(title=PUNICA_AGAIN, duplicate_search_pending=True)
+    PaperFactory(title=SLORA_AGAIN, duplicate_search_pending=True)
+    PaperFactory(title=SLORA)
+    barrier = threading.Barrier(2)
+    found: list[int] = []
+
+    def search() -> None:
+        try:
+            barrier.wait(10)
+            found.append(duplicates.search_pending())
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=search) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(20)
+    assert sorted(found) == [0, 2]  # one search stores the pairs, the other none
+    assert DuplicateCandidate.objects.count() == 2

@@ -11,6 +11,7 @@ from django.core.management import CommandError, call_command
 from django.test import Client
 from django.urls import reverse
 
+from papers import duplicates
 from papers.models import Listing, Paper, PendingImport, ReadingList
 from tests.factories import OrganizerFactory, PaperFactory
 
@@ -103,6 +104,20 @@ def test_import_confirm_writes_and_a_second_click_changes_nothing(organizer_clie
     assert "review.bib was already imported." in again.content.decode()
     assert Paper.objects.count() == 2
     assert Listing.objects.count() == 2
+
+
+def test_big_import_previews_and_reports_its_duplicate_search_as_coming_after(
+    organizer_client: Client, monkeypatch
+) -> None:
+    monkeypatch.setattr(duplicates, "INLINE_SEARCH_LIMIT", 1)  # GOOD_BIB has 2 papers
+    response = _upload(organizer_client, "review.bib", GOOD_BIB)
+    html = organizer_client.get(response["Location"]).content.decode()
+    assert "possible duplicates: looked for after the import" in html
+    assert "the search for possible duplicates runs in the background" in html
+    pending = PendingImport.objects.get()
+    done = organizer_client.post(reverse("papers:import_confirm", args=[pending.pk]), follow=True)
+    assert "the search for duplicate candidates runs in the background" in done.content.decode()
+    assert Paper.objects.duplicate_search_pending().count() == 2
 
 
 def test_import_confirm_via_htmx_redirects_with_header(organizer_client: Client) -> None:
