@@ -256,7 +256,7 @@ def _new_paper(match: EntryMatch, taken_keys: set[str], search_pending: bool) ->
         "doi": entry.doi,
         "citation_key": _unique_citation_key(entry, taken_keys),
         "entry_type": entry.entry_type or "misc",
-        "bibtex_fields": dict(entry.fields),
+        "bibtex_fields": entry.fields,
         "search_text": search_text(
             entry.title,
             entry.short_name,

@@ -236,7 +236,10 @@ class Listing(models.Model):
     """A paper listed under a topic, with where it came from."""
 
     paper = models.ForeignKey(Paper, on_delete=models.CASCADE, related_name="listings")
-    topic = models.ForeignKey(Topic, on_delete=models.CASCADE, related_name="listings")
+    # No index of its own: the unique (topic, paper) index starts with it.
+    topic = models.ForeignKey(
+        Topic, on_delete=models.CASCADE, related_name="listings", db_index=False
+    )
     position = models.PositiveIntegerField()
     line = models.PositiveIntegerField(help_text="Line in the source document.")
     raw_text = models.TextField(help_text="The entry as written in the source.")
@@ -266,7 +269,8 @@ class DuplicateCandidateQuerySet(models.QuerySet):
 class DuplicateCandidate(models.Model):
     """Two papers that probably are the same, waiting for an organizer to decide."""
 
-    paper_a = models.ForeignKey(Paper, on_delete=models.CASCADE, related_name="+")
+    # No index of its own: the unique (paper_a, paper_b) index starts with it.
+    paper_a = models.ForeignKey(Paper, on_delete=models.CASCADE, related_name="+", db_index=False)
     paper_b = models.ForeignKey(Paper, on_delete=models.CASCADE, related_name="+")
     score = models.FloatField()
     reason = models.CharField(max_length=200)

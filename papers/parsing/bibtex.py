@@ -92,7 +92,6 @@ def _field_values(block: Entry, strings: dict[str, str]) -> tuple[dict[str, str]
     delimiters removed: what bibtexparser's default middleware would leave. Also the
     same with the names casefolded, for lookups."""
     fields = {}
-    lowered = {}
     for field in block.fields:
         value = field.value
         if not isinstance(value, str):
@@ -114,8 +113,10 @@ def _field_values(block: Entry, strings: dict[str, str]) -> tuple[dict[str, str]
             value = inner
         else:
             value = _unenclosed(value)
-        fields[field.key] = lowered[field.key.casefold()] = value
-    return fields, lowered
+        fields[field.key] = value
+    if all(key.islower() and key.isascii() for key in fields):
+        return fields, fields  # the usual case: names written in lower case already
+    return fields, {key.casefold(): value for key, value in fields.items()}
 
 
 def _depth(text: str) -> int:
