@@ -15,6 +15,7 @@ import json
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
+from itertools import chain
 from operator import itemgetter
 
 import psycopg
@@ -50,12 +51,16 @@ def insert_rows(
     one; ``auto_now``/``auto_now_add`` times are one ``now`` for every row, as for rows
     made in one transaction. Returns nothing of the rows: read their ids back by a
     unique column if they are needed.
+
+    ``rows`` is read as it is sent: with a generator, PostgreSQL stores the rows sent
+    while the next ones are made (the server runs on another core).
     """
-    rows = list(rows)
-    if not rows:
+    rows = iter(rows)
+    first = next(rows, None)
+    if first is None:
         return 0
     connection = connections[router.db_for_write(model)]
-    given = rows[0].keys()
+    given = first.keys()
     # The rows' own fields first, read with one itemgetter per row (the C loop matters at
     # 10,000 rows), some converted; then the fields every row leaves to its default.
     names: list[str] = []
@@ -78,19 +83,24 @@ def insert_rows(
             fixed.append(_default(field, connection, now))
     columns += fixed_columns
     values = itemgetter(*names)
-    data = []
-    for row in rows:
-        value = list(values(row)) if len(names) > 1 else [values(row)]
-        for position, to_db in convert:
-            value[position] = to_db(value[position])
-        data.append(value + fixed if fixed else value)
+    sent = 0
+
+    def data() -> Iterator[list]:
+        nonlocal sent
+        for row in chain([first], rows):
+            value = list(values(row)) if len(names) > 1 else [values(row)]
+            for position, to_db in convert:
+                value[position] = to_db(value[position])
+            sent += 1
+            yield value + fixed if fixed else value
+
     table = connection.ops.quote_name(model._meta.db_table)
     if connection.vendor == "postgresql" and not ignore_conflicts:
         _copy(
             connection,
             model._meta.db_table,
             f"COPY {table} ({', '.join(columns)}) FROM STDIN",
-            data,
+            data(),
         )
     else:
         sql = "INSERT INTO {} ({}) VALUES ({}){}".format(
@@ -100,10 +110,10 @@ def insert_rows(
             " ON CONFLICT DO NOTHING" if ignore_conflicts else "",
         )
         with connection.cursor() as cursor:
-            cursor.executemany(sql, data)
+            cursor.executemany(sql, data())
             if ignore_conflicts:
                 return cursor.rowcount  # the rows inserted, over every execution
-    return len(rows)
+    return sent
 
 
 @contextmanager
@@ -123,9 +133,9 @@ def _psycopg(connection: BaseDatabaseWrapper, sql: str) -> Iterator[psycopg.Curs
         connection.queries_log.append({"sql": sql, "time": f"{time.monotonic() - started:.3f}"})
 
 
-def _copy(connection: BaseDatabaseWrapper, table: str, sql: str, data: list[list]) -> None:
+def _copy(connection: BaseDatabaseWrapper, table: str, sql: str, data: Iterable[list]) -> None:
     """COPY ``data`` in, and count the write for the cache."""
-    with _psycopg(connection, f"{sql} -- {len(data)} rows") as cursor, cursor.copy(sql) as copy:
+    with _psycopg(connection, sql) as cursor, cursor.copy(sql) as copy:
         for row in data:
             copy.write_row(row)
     count_writes(connection, [TABLE_AREAS[table]] if table in TABLE_AREAS else [])

@@ -12,7 +12,7 @@ import hashlib
 import re
 import time
 import unicodedata
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 
 from django.db import transaction
@@ -220,24 +220,24 @@ def _add_listings(
         Listing.objects.filter(topic_id__in=topic_ids).values_list("topic_id", "paper_id")
     )
     positions: dict[int, int] = {}
-    new = []
-    for entry, key in zip(entries, keys, strict=True):
-        topic_id = topics[entry.topic].pk
-        paper_id = paper_ids[key]
-        positions[topic_id] = positions.get(topic_id, 0) + 1
-        if (topic_id, paper_id) in present:
-            continue
-        present.add((topic_id, paper_id))
-        new.append(
-            {
+
+    def new() -> Iterator[dict[str, object]]:  # made while the database stores the last
+        for entry, key in zip(entries, keys, strict=True):
+            topic_id = topics[entry.topic].pk
+            paper_id = paper_ids[key]
+            positions[topic_id] = positions.get(topic_id, 0) + 1
+            if (topic_id, paper_id) in present:
+                continue
+            present.add((topic_id, paper_id))
+            yield {
                 "topic_id": topic_id,
                 "paper_id": paper_id,
                 "position": positions[topic_id],
                 "line": entry.line,
                 "raw_text": entry.raw,
             }
-        )
-    return insert_rows(Listing, new)
+
+    return insert_rows(Listing, new())
 
 
 def _new_paper(match: EntryMatch, taken_keys: set[str], search_pending: bool) -> dict[str, object]:
