@@ -36,6 +36,7 @@ _TILDE = re.compile(r"(?<!\\)~")
 _FOLD_COMMAND = re.compile(r"\\[A-Za-z]+\*?")
 _FOLD_SYMBOL = re.compile(r"\\[^A-Za-z]|[{}$]")
 _NON_ALNUM = re.compile(r"[\W_]+")
+_ASCII_NON_ALNUM = str.maketrans({chr(i): " " for i in range(128) if not chr(i).isalnum()})
 
 # A web page's footer glued to the last item: "... mcompiled by X Last modified: Summer 2023".
 _JUNK_TAIL = re.compile(
@@ -109,10 +110,11 @@ def fold(text: str) -> str:
         text = _FOLD_COMMAND.sub(" ", text)
         text = _FOLD_SYMBOL.sub("", text)
     text = text.casefold()
-    if not text.isascii():
-        # NFKD both splits accents off and maps compatibility forms (µ -> μ, ﬁ -> fi).
-        text = unicodedata.normalize("NFKD", text)
-        text = "".join(ch for ch in text if not unicodedata.combining(ch))
+    if text.isascii():  # most text: the same as the regex below, a third faster
+        return " ".join(text.translate(_ASCII_NON_ALNUM).split())
+    # NFKD both splits accents off and maps compatibility forms (µ -> μ, ﬁ -> fi).
+    text = unicodedata.normalize("NFKD", text)
+    text = "".join(ch for ch in text if not unicodedata.combining(ch))
     return _NON_ALNUM.sub(" ", text).strip()
 
 
