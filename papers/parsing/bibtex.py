@@ -114,7 +114,8 @@ def _field_values(block: Entry, strings: dict[str, str]) -> tuple[dict[str, str]
         else:
             value = _unenclosed(value)
         fields[field.key] = value
-    if all(key.islower() and key.isascii() for key in fields):
+    names = "".join(fields)
+    if names.isascii() and names.islower():
         return fields, fields  # the usual case: names written in lower case already
     return fields, {key.casefold(): value for key, value in fields.items()}
 

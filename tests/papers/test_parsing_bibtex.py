@@ -244,3 +244,13 @@ def test_parse_bibtex_field_values_match_bibtexparsers_default_middleware():
 def test_parse_bibtex_short_or_implausible_year_is_none():
     entries, _ = parse_bibtex("@misc{a, title={A}, year={23}}\n@misc{b, title={B}, year={3023}}")
     assert [e.year for e in entries] == [None, None]
+
+
+def test_parse_bibtex_field_names_in_any_case():
+    [entry], problems = parse_bibtex(
+        "@InProceedings{k,\n  Title = {Mixed Case},\n  YEAR = 2021,\n  BookTitle = {OSDI},\n}"
+    )
+    assert problems == []
+    assert (entry.title, entry.year, entry.venue) == ("Mixed Case", 2021, "OSDI")
+    assert entry.fields == {"Title": "Mixed Case", "YEAR": "2021", "BookTitle": "OSDI"}
+    assert entry.entry_type == "inproceedings"
