@@ -4,7 +4,8 @@ An import of 10,000 entries writes 10,000 papers and listings. ``bulk_create``
 spends most of that time compiling SQL (SQLite allows only about 60 papers per
 statement) and building model instances; this takes the rows' values straight from
 plain dicts and sends them in one go: an executemany on SQLite, a COPY on PostgreSQL
-(where an executemany spends three quarters of its time quoting values in Python).
+(where an executemany spends three quarters of its time quoting values in Python),
+except when conflicting rows are to be skipped, which COPY cannot do.
 """
 
 from __future__ import annotations
@@ -59,6 +60,8 @@ def insert_rows(
     first = next(rows, None)
     if first is None:
         return 0
+    if not first:
+        raise ValueError(f"insert_rows needs rows with fields of {model.__name__}")
     connection = connections[router.db_for_write(model)]
     given = first.keys()
     # The rows' own fields first, read with one itemgetter per row (the C loop matters at
@@ -119,9 +122,9 @@ def insert_rows(
 @contextmanager
 def _psycopg(connection: BaseDatabaseWrapper, sql: str) -> Iterator[psycopg.Cursor]:
     """A psycopg cursor with server-side parameters (Django's quotes every value in
-    Python), used as Django's own cursor would be: database errors arrive as Django's
-    (an IntegrityError is an IntegrityError) and the statement is logged where queries
-    are counted. Writes through it bypass ``execute``: count them with count_writes."""
+    Python). Database errors arrive as Django's (an IntegrityError is an IntegrityError)
+    and the statement is logged where tests count queries, but Django's execute
+    wrappers and its SQL debug log do not see it: count writes with count_writes."""
     started = time.monotonic()
     with (
         connection.cursor() as wrapper,
@@ -145,8 +148,9 @@ def _converter(field: models.Field, connection: BaseDatabaseWrapper) -> Callable
     """How a row's value for ``field`` goes to the database."""
     if isinstance(field, models.JSONField):
         # JSON text: what SQLite stores and PostgreSQL's COPY reads into jsonb, without
-        # wrapping each value in an adapter first.
-        return functools.partial(json.dumps, cls=field.encoder)
+        # wrapping each value in an adapter first. None is SQL NULL, as for the ORM.
+        dumps = functools.partial(json.dumps, cls=field.encoder)
+        return lambda value: None if value is None else dumps(value)
     return functools.partial(field.get_db_prep_save, connection=connection)
 
 
@@ -172,6 +176,8 @@ def values_by_key(
     than the query; on SQLite one ``IN`` query per LOOKUP_CHUNK keys.
     """
     keys = list(keys)
+    if not keys:
+        return {}
     connection = connections[router.db_for_read(model)]
     quote = connection.ops.quote_name
     meta = model._meta

@@ -34,7 +34,7 @@ class EntryMatch:
     entry: ParsedEntry
     key: str
     paper: Paper | None  # None: the paper is new to the catalogue
-    folded_title: str = ""  # fold(entry.title), which the key and the search text start from
+    folded_title: str | None = None  # fold(entry.title): the key and search text start there
 
 
 @dataclass
@@ -150,10 +150,12 @@ def apply_import(document: ParsedDocument, *, content_sha256: str) -> ImportRepo
             reading_list.save()
 
         topics, topics_created = _sync_topics(reading_list, document.topics)
+        duplicates.search_lock()  # the plan reads which papers exist and are searched
         plan = plan_import(document)
 
         taken_keys = set(Paper.objects.values_list("citation_key", flat=True))
         pending = plan.searches_later
+        # Rows are made as they are sent (see insert_rows): nothing in them may query.
         insert_rows(Paper, (_new_paper(m, taken_keys, pending) for m in plan.new))
         if pending:
             outbox.enqueue("papers.search_duplicates")
@@ -221,7 +223,8 @@ def _add_listings(
     )
     positions: dict[int, int] = {}
 
-    def new() -> Iterator[dict[str, object]]:  # made while the database stores the last
+    # Made while the database stores the rows sent before: nothing here may query.
+    def new() -> Iterator[dict[str, object]]:
         for entry, key in zip(entries, keys, strict=True):
             topic_id = topics[entry.topic].pk
             paper_id = paper_ids[key]

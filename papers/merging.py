@@ -8,6 +8,7 @@ from django.utils import timezone
 
 from readinggroup.models import User
 
+from .duplicates import search_lock
 from .models import CandidateStatus, DuplicateCandidate, Listing, Paper, PaperAlias
 
 
@@ -27,6 +28,7 @@ def merge_papers(*, keep: Paper, drop: Paper) -> Paper:
     if keep.pk == drop.pk:
         raise MergeConflict("A paper cannot be merged with itself.")
     with transaction.atomic():
+        search_lock()  # a duplicate search must not pair a paper this merge deletes
         locked = {
             p.pk: p for p in Paper.objects.select_for_update().filter(pk__in=[keep.pk, drop.pk])
         }

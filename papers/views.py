@@ -8,7 +8,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.db import transaction
-from django.db.models import Prefetch, Q
+from django.db.models import Count, Min, Prefetch, Q
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
@@ -284,16 +284,43 @@ def import_confirm(request: HttpRequest, pk: int) -> HttpResponse:
 # --- Duplicate candidates ------------------------------------------------------
 
 
+# While a background duplicate search runs, the Duplicates page asks every few seconds
+# whether it is done; after this long it says the search looks stuck.
+SEARCH_STUCK_AFTER = dt.timedelta(minutes=15)
+
+
 @require_GET
 @login_required
+@vary_on_headers("HX-Request")
 def duplicate_list(request: HttpRequest) -> HttpResponse:
     access.require_organizer(request)
+    search = _duplicate_search()
+    fragment = (
+        request.htmx and not request.htmx.boosted and not request.htmx.history_restore_request
+    )
+    if fragment and "status" in request.GET:
+        # The poll: the status alone; once the search is done, the results reload once.
+        response = render(request, "papers/duplicate_list.html#search-status", search)
+        if not search["searching"]:
+            response["HX-Trigger"] = "duplicates-found"
+        return response
     candidates = DuplicateCandidate.objects.open().select_related("paper_a", "paper_b")
     page = Paginator(candidates, PAGE_SIZE).get_page(request.GET.get("page"))
-    context = {"page": page, "searching": Paper.objects.duplicate_search_pending().count()}
-    # htmx asks for the results alone: paging, and polling while a search runs.
-    template = "papers/duplicate_list.html" + ("#results" if request.htmx else "")
-    return render(request, template, context)
+    template = "papers/duplicate_list.html" + ("#results" if fragment else "")
+    return render(request, template, {"page": page, **search})
+
+
+def _duplicate_search() -> dict[str, object]:
+    """How many papers still wait for the background duplicate search, and since when."""
+    pending = Paper.objects.duplicate_search_pending().aggregate(
+        count=Count("pk"), since=Min("created_at")
+    )
+    since = pending["since"]
+    return {
+        "searching": pending["count"],
+        "searching_since": since,
+        "search_stuck": since is not None and timezone.now() - since > SEARCH_STUCK_AFTER,
+    }
 
 
 def _candidate_done(request: HttpRequest, candidate_id: int, message: str) -> HttpResponse:

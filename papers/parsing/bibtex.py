@@ -116,7 +116,9 @@ def _field_values(block: Entry, strings: dict[str, str]) -> tuple[dict[str, str]
         fields[field.key] = value
     names = "".join(fields)
     if names.isascii() and names.islower():
-        return fields, fields  # the usual case: names written in lower case already
+        # The usual case, names written in lower case already: one dict for both, which
+        # is why neither may be changed.
+        return fields, fields
     return fields, {key.casefold(): value for key, value in fields.items()}
 
 
@@ -279,7 +281,9 @@ def parse_bibtex(
         ]
     entries: list[ParsedEntry] = []
     problems: list[ParseProblem] = []
-    # Later definitions win, as in BibTeX; a macro's value is enclosed like a field's.
+    # Macro names are case-insensitive: of two spelled alike but for case the later wins
+    # (of two spelled the same, bibtexparser keeps the first and reports the second).
+    # A macro's value is enclosed like a field's.
     strings = {key.lower(): string.value for key, string in library.strings_dict.items()}
     for block in library.entries:
         # bibtexparser counts lines from 0.

@@ -132,7 +132,7 @@ def test_duplicates_page_shows_a_background_search_and_its_pairs_when_done(
     _log_in(page, live_server, "olga")
     page.goto(f"{live_server.url}/papers/duplicates/")
     expect(page.get_by_role("status")).to_contain_text(
-        "Looking for duplicates among 1 recently imported paper."
+        "Looking for duplicates among 1 recently imported paper"
     )
     expect(page.locator(".candidate")).to_have_count(0)
 

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from datetime import timedelta
 
 import pytest
-from django.db import connection, connections
+from django.db import connection, connections, transaction
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
@@ -359,25 +360,93 @@ def test_background_search_task_runs_the_search() -> None:
 def test_duplicate_page_while_a_search_runs_says_so_and_polls(organizer_client: Client) -> None:
     PaperFactory(title=PUNICA)
     PaperFactory(title=PUNICA_AGAIN, duplicate_search_pending=True)
-    html = organizer_client.get(DUPLICATES).content.decode()
-    assert "Looking for duplicates among 1 recently imported paper." in html
-    assert 'hx-trigger="every 3s"' in html
-    assert f'<a href="{DUPLICATES}">reload the page</a>' in html
-    assert "No open duplicate candidates" not in html
+    page = organizer_client.get(DUPLICATES)
+    html = page.content.decode()
+    assert "Looking for duplicates among 1 recently imported paper" in html
+    assert f'hx-get="{DUPLICATES}?status=1" hx-trigger="every 3s"' in html
+    assert f'<a href="{DUPLICATES}">reload the page</a>' in html  # without JavaScript
+    assert "No open duplicate candidates" not in html and "taking longer" not in html
+    assert "HX-Request" in page["Vary"]
 
-    poll = organizer_client.get(DUPLICATES, headers={"HX-Request": "true"}).content.decode()
-    assert poll.lstrip().startswith('<div id="results"') and "<html" not in poll
-    assert "Looking for duplicates among 1 recently imported paper." in poll
-    assert "reload the page" not in poll  # htmx brings the pairs by itself
+    htmx = {"HX-Request": "true"}
+    poll = organizer_client.get(DUPLICATES, {"status": 1}, headers=htmx)
+    assert poll.content.decode().lstrip().startswith('<div id="search-status"')
+    assert "Looking for duplicates among 1" in poll.content.decode()
+    assert "HX-Trigger" not in poll  # the list below stays as it is while the search runs
 
     duplicates.search_pending()
-    done = organizer_client.get(DUPLICATES, headers={"HX-Request": "true"}).content.decode()
-    assert "Looking for duplicates" not in done and "hx-trigger" not in done
-    assert PUNICA_AGAIN in done and done.count("Merge, keep this title") == 2
+    done = organizer_client.get(DUPLICATES, {"status": 1}, headers=htmx)
+    assert done["HX-Trigger"] == "duplicates-found"  # the list reloads once
+    assert "Looking for duplicates" not in done.content.decode()
+    assert "hx-trigger" not in done.content.decode()  # and the polling stops
+    results = organizer_client.get(DUPLICATES, headers=htmx).content.decode()
+    assert results.lstrip().startswith('<div id="results"') and "<html" not in results
+    assert PUNICA_AGAIN in results and results.count("Merge, keep this title") == 2
+
+
+def test_duplicate_page_says_when_a_search_looks_stuck(organizer_client: Client) -> None:
+    paper = PaperFactory(title=PUNICA_AGAIN, duplicate_search_pending=True)
+    Paper.objects.filter(pk=paper.pk).update(created_at=timezone.now() - timedelta(minutes=20))
+    html = organizer_client.get(DUPLICATES).content.decode()
+    assert "(imported 20\xa0minutes ago)" in html
+    assert "This is taking longer than it should" in html
+    assert 'hx-trigger="every 60s"' in html  # asks less often
+
+
+def _searching_or_merging(action: str) -> Callable[[], object]:
+    """One of the things that must wait while another holds the search lock."""
+    PaperFactory(title=PUNICA)
+    pending = PaperFactory(title=PUNICA_AGAIN, duplicate_search_pending=True)
+    if action == "search":
+        return duplicates.search_pending
+    if action == "import":
+        return lambda: apply_import(_document(SLORA_AGAIN), content_sha256="x")
+    keep = PaperFactory(title=SLORA)
+    return lambda: merge_papers(keep=keep, drop=pending)
 
 
 @pytest.mark.django_db(transaction=True)
-@pytest.mark.skipif(connection.vendor != "postgresql", reason="row locks need PostgreSQL")
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="advisory locks need PostgreSQL")
+@pytest.mark.parametrize("action", ["search", "import", "merge"])
+def test_search_import_and_merge_wait_while_a_search_holds_the_lock(action: str) -> None:
+    # Else a small import could miss a big one's pending papers, and the background
+    # search the small import's papers, for good. (SQLite runs writers one at a time.)
+    run = _searching_or_merging(action)
+    locked, release = threading.Event(), threading.Event()
+    done: list[object] = []
+
+    def holder() -> None:
+        try:
+            with transaction.atomic():
+                duplicates.search_lock()
+                locked.set()
+                release.wait(10)
+        finally:
+            connections.close_all()
+
+    def waiter() -> None:
+        try:
+            done.append(run())
+        finally:
+            connections.close_all()
+
+    first = threading.Thread(target=holder)
+    first.start()
+    assert locked.wait(10)
+    second = threading.Thread(target=waiter)
+    second.start()
+    second.join(0.5)
+    try:
+        assert second.is_alive() and not done  # waits for the lock
+    finally:
+        release.set()
+        first.join(10)
+        second.join(10)
+    assert len(done) == 1  # and then runs
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="advisory locks need PostgreSQL")
 def test_two_background_searches_at_once_store_each_pair_once() -> None:
     PaperFactory(title=PUNICA)
     PaperFactory(title=PUNICA_AGAIN, duplicate_search_pending=True)
@@ -398,5 +467,5 @@ def test_two_background_searches_at_once_store_each_pair_once() -> None:
         thread.start()
     for thread in threads:
         thread.join(20)
-    assert sorted(found) == [0, 2]  # one search stores the pairs, the other none
+    assert sorted(found) == [0, 2]  # the second waits for the first and finds none left
     assert DuplicateCandidate.objects.count() == 2
