@@ -161,7 +161,10 @@ def format_authors(value: str) -> str:
     else:
         names = _AND.split(value)
     others = bool(names) and names[-1].strip().casefold() == "others"
-    people = [_display_name(n) for n in (names[:-1] if others else names)]
+    if others:
+        names = names[:-1]
+    # "First Last" names (no comma anywhere) are already in display order.
+    people = [_display_name(n) for n in names] if "," in value else names
     text = ", ".join(p for p in people if p)
     if others:
         text = f"{text} and others" if text else "others"
