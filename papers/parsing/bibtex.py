@@ -101,19 +101,13 @@ def _field_values(block: Entry, strings: dict[str, str]) -> tuple[dict[str, str]
             or (value.startswith('"') and value.endswith('"'))
         ):
             value = strings.get(value.lower(), value)  # macro names are case-insensitive
-        inner = value[1:-1]
-        # Fast path for most values: braced, with no braces inside.
-        if (
-            value[:1] == "{"
-            and value[-1:] == "}"
-            and "{" not in inner
-            and "}" not in inner
-            and not inner.endswith("\\")
-        ):
-            value = inner
-        else:
-            value = _unenclosed(value)
-        fields[field.key] = value
+        if value[:1] == "{" and value[-1:] == "}":
+            inner = value[1:-1]
+            # Most values: braced, with no braces inside.
+            if "{" not in inner and "}" not in inner and inner[-1:] != "\\":
+                fields[field.key] = inner
+                continue
+        fields[field.key] = _unenclosed(value)
     names = "".join(fields)
     if names.isascii() and names.islower():
         # The usual case, names written in lower case already: one dict for both, which

@@ -43,7 +43,7 @@ _JUNK_TAIL = re.compile(
     r"\s+\S*compiled\s+by\s.*$|\s+last\s+modified\s*:.*$", re.IGNORECASE | re.DOTALL
 )
 _SHORT_NAME = re.compile(r"\s*\(([^()]+)\)\s*(\S.*)$", re.DOTALL)
-_LEADING_ARTICLE = re.compile(r"^(?:a|an|the) ")
+_ARTICLES = ("a ", "an ", "the ")  # a leading one is not part of a title's key
 _MD_ESCAPE = re.compile(r"\\([\\`*_{}\[\]()#+\-.!|<>~])")
 
 _CONVERTER_MAX_CHARS = 2000
@@ -134,7 +134,7 @@ def title_key(title: str, *, folded: str | None = None) -> str:
     LaTeX or a leading article. ``folded`` is ``fold(title)``, when the caller has it."""
     if folded is None:
         folded = fold(title)
-    without_article = _LEADING_ARTICLE.sub("", folded, count=1)
+    without_article = folded.split(" ", 1)[1] if folded.startswith(_ARTICLES) else folded
     # Spaces are dropped too, so "Co-adaptive" and "Coadaptive" agree.
     key = without_article.replace(" ", "") or folded.replace(" ", "")
     return key or collapse_spaces(title).casefold() or title
