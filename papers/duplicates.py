@@ -203,8 +203,9 @@ def _candidates(new: list[Profile], index: _Index, first: int) -> list[Candidate
     return sorted(found, key=lambda c: -c.score)
 
 
-def find_candidates(new_items: list[tuple[str, str, str]]) -> list[Candidate]:
-    """Candidates for papers about to be imported: (title key, title, short name) each."""
+def find_candidates(new_items: list[tuple[int | str, str, str]]) -> list[Candidate]:
+    """Candidates between these papers and with the searched catalogue: (ref, title,
+    short name) each, the ref a paper id or the title key of a paper not yet saved."""
     new = [profile(key, title, short) for key, title, short in new_items]
     catalogue = _catalogue_profiles()
     return _candidates(new, _Index([*catalogue, *new]), first=len(catalogue))
@@ -237,10 +238,7 @@ def search_pending() -> int:
         )
         if not pending:
             return 0
-        new = [profile(pk, title, short) for pk, title, short in pending]
-        catalogue = _catalogue_profiles()
-        found = _candidates(new, _Index([*catalogue, *new]), first=len(catalogue))
-        created = save_candidates(found, ignore_conflicts=True)
+        created = save_candidates(find_candidates(pending), ignore_conflicts=True)
         # By id, not by "pending": papers another import adds meanwhile are not searched yet.
         ids = [pk for pk, _title, _short in pending]
         for start in range(0, len(ids), LOOKUP_CHUNK):
