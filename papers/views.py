@@ -19,7 +19,7 @@ from django.views.decorators.vary import vary_on_headers
 from django_htmx.http import HttpResponseClientRedirect
 
 from readinggroup.generations import Generations
-from readinggroup.htmx import filters_in_use, push_results_url
+from readinggroup.htmx import filters_in_use, push_results_url, wants_fragment
 from readinggroup.models import DataArea, Session, Slot
 from readinggroup.notes.views import thread_context
 from readinggroup.paging import page_key
@@ -69,7 +69,7 @@ def paper_list(request: HttpRequest) -> HttpResponse:
     query = urlencode(filters_in_use(request))
     fresh = Generations.read()
     results, shown = _results(request, form, query, fresh)
-    if request.htmx and not request.htmx.boosted:
+    if wants_fragment(request):
         return push_results_url(request, HttpResponse(results), shown)
     context = {"filters_html": _filters(form, fresh), "results_html": results}
     return render(request, CATALOGUE, context)
@@ -295,9 +295,7 @@ SEARCH_STUCK_AFTER = dt.timedelta(minutes=15)
 def duplicate_list(request: HttpRequest) -> HttpResponse:
     access.require_organizer(request)
     search = _duplicate_search()
-    fragment = (
-        request.htmx and not request.htmx.boosted and not request.htmx.history_restore_request
-    )
+    fragment = wants_fragment(request)
     if fragment and "status" in request.GET:
         # The poll: the status alone; once the search is done, the results reload once.
         response = render(request, "papers/duplicate_list.html#search-status", search)

@@ -9,6 +9,13 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
 
+def wants_fragment(request: HttpRequest) -> bool:
+    """An htmx request for a page's results alone. A boosted link and a history restore
+    (htmx reloading a page it has no snapshot of) need the whole page."""
+    htmx = request.htmx
+    return bool(htmx) and not htmx.boosted and not htmx.history_restore_request
+
+
 def filters_in_use(request: HttpRequest) -> dict[str, str]:
     """The non-empty GET filters, without the page: "?venue=OSDI", not "?q=&topic=…"."""
     return {k: v for k, v in request.GET.items() if v and k != "page"}

@@ -25,7 +25,7 @@ from django.views.decorators.vary import vary_on_headers
 from django_htmx.http import HttpResponseClientRedirect
 
 from readinggroup.generations import Generations
-from readinggroup.htmx import render_results
+from readinggroup.htmx import render_results, wants_fragment
 from readinggroup.models import DataArea, Invite, Role, Session, User
 from readinggroup.notifications.links import absolute, site_url
 from readinggroup.paging import frozen, page_key
@@ -122,7 +122,7 @@ def _list_context(request: HttpRequest) -> dict:
 @vary_on_headers("HX-Request")  # the table fragment for htmx, the whole page otherwise
 def member_list(request: HttpRequest) -> HttpResponse:
     context = _list_context(request)
-    if request.htmx and not request.htmx.history_restore_request:
+    if wants_fragment(request):
         # A page link or the filter: the table, and a clean URL ("?q=ann", not "?q=").
         return render_results(request, f"{LIST}#member_table", context, context["page"])
     return render(request, LIST, context)

@@ -27,7 +27,7 @@ from papers import access as paper_access
 from papers.models import Listing, Paper, Topic
 from readinggroup import access as session_access
 from readinggroup.generations import Generations
-from readinggroup.htmx import filters_in_use, push_results_url
+from readinggroup.htmx import filters_in_use, push_results_url, wants_fragment
 from readinggroup.models import DataArea, Note, Session, User
 
 from . import access, actions
@@ -298,7 +298,7 @@ def note_list(request: HttpRequest) -> HttpResponse:
 
     key = (_reader(request.user), sorted(request.GET.lists()))
     results, shown = fresh.cached("notes-results", areas=RESULT_AREAS, key=key, compute=compute)
-    if request.htmx and not request.htmx.boosted:
+    if wants_fragment(request):
         return push_results_url(request, HttpResponse(results), shown)
     form = resolved()
     context = {

@@ -280,3 +280,13 @@ def test_catalogue_is_readable_on_a_phone(member_client: Client) -> None:
     assert '<link rel="stylesheet" href="/static/css/app.css">' in html
     assert '<script src="/static/django_htmx/htmx-2.min.js" defer>' in html  # bundled, no CDN
     assert "https://" not in html
+
+
+@pytest.mark.parametrize("header", ["HX-History-Restore-Request", "HX-Boosted"])
+def test_catalogue_htmx_history_restore_or_boost_gets_the_whole_page(member_client, header):
+    # htmx reloading a page it has no snapshot of wants the page, not the results alone.
+    PaperFactory(title="Orca: A Distributed Serving System")
+    headers = {"HX-Request": "true", header: "true"}
+    html = member_client.get(CATALOGUE, {"q": "orca"}, headers=headers).content.decode()
+    assert "<html" in html and "Orca: A Distributed Serving System" in html
+    assert 'name="q"' in html  # the filters too

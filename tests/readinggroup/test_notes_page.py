@@ -304,3 +304,9 @@ def test_notes_page_topic_select_keeps_the_chosen_topic(member_client: Client, m
     assert _bodies(response) == ["on a listed paper"]
     assert f'<option value="{listing.topic_id}" selected>{listing.topic.name}</option>' in html
     assert f'<optgroup label="{listing.topic.reading_list.name}">' in html
+
+
+def test_notes_page_htmx_history_restore_gets_the_whole_page(member_client):
+    headers = {"HX-Request": "true", "HX-History-Restore-Request": "true"}
+    html = member_client.get(NOTES, headers=headers).content.decode()
+    assert "<html" in html and 'name="q"' in html
