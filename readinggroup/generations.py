@@ -6,7 +6,8 @@ the first request after a change computes it afresh, and unchanged areas keep
 serving from the cache.
 
 Writes are seen where they all pass: an execute wrapper on every database
-connection reads the table an INSERT, UPDATE, DELETE or TRUNCATE names. ORM saves,
+connection reads the table an INSERT, UPDATE, DELETE or TRUNCATE names (an UPDATE
+that only sets columns no page shows, such as ``last_login``, is no change). ORM saves,
 ``update()``, bulk writes, cascades, raw cursors and the admin are all covered,
 with nothing to remember in new code but mapping a new table to its area (a test
 insists); a write statement whose table cannot be read (a CTE, MERGE, COPY) moves
@@ -91,6 +92,19 @@ UNTRACKED = frozenset(
     }
 )
 
+# Columns no cached rendering shows, written on routine occasions (every login, every
+# weekly digest): an UPDATE that sets only these changes nothing a page caches.
+UNSHOWN_COLUMNS: dict[str, frozenset[str]] = {
+    "readinggroup_user": frozenset({"last_login", "last_digest_at"}),
+}
+# The SET list of an UPDATE of plain parameters, as the ORM writes for save(update_fields)
+# and update(): `SET "a" = %s, "b" = %s WHERE`. Anything else counts as a change.
+_PLAIN_SET = re.compile(
+    r"""UPDATE\s+["`]?\w+["`]?\s+SET\s+((?:["`]?\w+["`]?\s*=\s*(?:%s|\?)\s*,?\s*)+)WHERE\b""",
+    re.IGNORECASE,
+)
+_SET_COLUMN = re.compile(r"""["`]?(\w+)["`]?\s*=""")
+
 # Leading white space and SQL comments, which say nothing about what a statement does.
 _LEAD = re.compile(r"^(?:\s+|--[^\n]*\n?|/\*.*?\*/)+", re.DOTALL)
 _TABLE = r"""(?:ONLY\s+)?(?:["`]?\w+["`]?\.)?["`]?(\w+)"""  # [ONLY] [schema.]table
@@ -120,8 +134,11 @@ def written_areas(sql: str) -> set[DataArea]:
     sql = _LEAD.sub("", sql, count=1)
     match = _WRITE.match(sql)
     if match:
-        area = TABLE_AREAS.get(match.group(1).lower())
-        return {area} if area else set()
+        table = match.group(1).lower()
+        area = TABLE_AREAS.get(table)
+        if area is None or _sets_only_unshown(sql, table):
+            return set()
+        return {area}
     match = _TRUNCATE.match(sql)
     if match:
         names = match.group(1).split(" RESTART")[0].split(" CASCADE")[0]
@@ -130,6 +147,14 @@ def written_areas(sql: str) -> set[DataArea]:
     if _OTHER_WRITE.match(sql):
         return set(DataArea)
     return set()
+
+
+def _sets_only_unshown(sql: str, table: str) -> bool:
+    unshown = UNSHOWN_COLUMNS.get(table)
+    if not unshown:
+        return False
+    plain = _PLAIN_SET.match(sql)
+    return plain is not None and set(_SET_COLUMN.findall(plain.group(1))) <= unshown
 
 
 # --- Counting writes ------------------------------------------------------------------
