@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from urllib.parse import urlencode
+
 from django import forms
 from django.db.models import QuerySet
 
@@ -34,6 +36,11 @@ class CatalogueFilterForm(forms.Form):
         self.full_clean()
         for name in list(self.errors):
             self.cleaned_data.pop(name, None)
+
+    def query(self) -> str:
+        """The filters that validated, as a query string in field order: what links keep,
+        and the cache key (stray or mangled parameters make no entry of their own)."""
+        return urlencode({k: v for k, v in self.cleaned_data.items() if v not in (None, "")})
 
     def filter(self, papers: QuerySet[Paper]) -> QuerySet[Paper]:
         data = self.cleaned_data

@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 import datetime as dt
-from urllib.parse import urlencode
 
 from django.conf import settings
 from django.contrib import messages
@@ -19,7 +18,7 @@ from django.views.decorators.vary import vary_on_headers
 from django_htmx.http import HttpResponseClientRedirect
 
 from readinggroup.generations import Generations
-from readinggroup.htmx import filters_in_use, push_results_url, wants_fragment
+from readinggroup.htmx import push_results_url, wants_fragment
 from readinggroup.models import DataArea, Session, Slot
 from readinggroup.notes.views import thread_context
 from readinggroup.paging import page_key
@@ -66,12 +65,12 @@ def paper_list(request: HttpRequest) -> HttpResponse:
     Both are rendered once per change to the catalogue for each search and page, and
     served from the cache; htmx asks for the results alone."""
     form = CatalogueFilterForm(request.GET)
-    query = urlencode(filters_in_use(request))
+    query = form.query()
     fresh = Generations.read()
     results, shown = _results(request, form, query, fresh)
     if wants_fragment(request):
         return push_results_url(request, HttpResponse(results), shown)
-    context = {"filters_html": _filters(form, fresh), "results_html": results}
+    context = {"filters_html": _filters(form, query, fresh), "results_html": results}
     return render(request, CATALOGUE, context)
 
 
@@ -97,7 +96,7 @@ def _results(
     )
 
 
-def _filters(form: CatalogueFilterForm, fresh: Generations) -> str:
+def _filters(form: CatalogueFilterForm, query: str, fresh: Generations) -> str:
     """The filter form with its choices (every topic, list, venue and year) and the
     current ones selected."""
 
@@ -120,9 +119,8 @@ def _filters(form: CatalogueFilterForm, fresh: Generations) -> str:
         }
         return render_to_string(f"{CATALOGUE}#filters", context), None
 
-    selected = sorted((k, str(v)) for k, v in form.cleaned_data.items() if v)
     return fresh.cached(
-        "catalogue-filters", areas=[DataArea.CATALOGUE], key=selected, compute=compute
+        "catalogue-filters", areas=[DataArea.CATALOGUE], key=(query,), compute=compute
     )
 
 

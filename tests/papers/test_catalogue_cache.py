@@ -115,3 +115,14 @@ def test_paper_page_details_follow_a_new_listing_and_an_edit(member_client, cata
     assert "doi = {10.1145/2741948.2741964}" in html  # the BibTeX too
     other = Paper.objects.get(title="Omega")
     assert ">Compilers</a>" not in member_client.get(other.get_absolute_url()).content.decode()
+
+
+def test_stray_or_mangled_parameters_share_the_entry_of_the_filters_that_validate(
+    member_client, catalogue, django_assert_num_queries
+):
+    first = results(member_client, venue="EuroSys")
+    assert f"{reverse('papers:export')}?venue=EuroSys" in first
+    with django_assert_num_queries(3):  # served from the entry of ?venue=EuroSys
+        again = results(member_client, venue="EuroSys", utm_source="mail", year="nineteen")
+    assert again == first  # and its links carry no stray parameter
+    assert "utm_source" not in again and "nineteen" not in again
