@@ -5,6 +5,8 @@ from urllib.parse import urlencode
 from django import forms
 from django.db.models import QuerySet
 
+from readinggroup.searchfields import SearchField, problems
+
 from .models import Paper
 
 SORTS = {
@@ -18,12 +20,13 @@ SORTS = {
 
 
 class CatalogueFilterForm(forms.Form):
-    """The catalogue's search and filters. Bad values are ignored, never an error page."""
+    """The catalogue's search and filters. Bad values are ignored, never an error page;
+    ``problems`` says which were ignored and why."""
 
-    q = forms.CharField(required=False, max_length=200, label="Search")
+    q = SearchField(max_length=200, label="Search")
     topic = forms.IntegerField(required=False, min_value=1)
     list = forms.IntegerField(required=False, min_value=1, label="Reading list")
-    venue = forms.CharField(required=False, max_length=100)
+    venue = SearchField(max_length=100)
     year = forms.IntegerField(required=False, min_value=1900, max_value=2100)
     paper = forms.IntegerField(required=False, min_value=1, widget=forms.HiddenInput)
     sort = forms.ChoiceField(
@@ -34,6 +37,7 @@ class CatalogueFilterForm(forms.Form):
         super().__init__(data, **kwargs)
         # Drop what does not validate so a mangled link still shows a catalogue.
         self.full_clean()
+        self.problems = problems(self)
         for name in list(self.errors):
             self.cleaned_data.pop(name, None)
 

@@ -92,7 +92,10 @@ def _results(
         return (render_to_string(f"{CATALOGUE}#results", context), page.number), None
 
     return fresh.cached(
-        "catalogue-results", areas=[DataArea.CATALOGUE], key=(query, number), compute=compute
+        "catalogue-results",
+        areas=[DataArea.CATALOGUE],
+        key=(query, number, *form.problems),  # the results say what was ignored
+        compute=compute,
     )
 
 

@@ -89,6 +89,7 @@ UNTRACKED = frozenset(
         "readinggroup_notification",
         "readinggroup_outboxmessage",
         "papers_pendingimport",
+        "readinggroup_throttledemail",
     }
 )
 

@@ -9,10 +9,12 @@ file and a filesystem Celery broker under ``var/``.
 from __future__ import annotations
 
 import os
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
 from celery.schedules import crontab
+from csp.constants import NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -76,6 +78,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django_htmx",
     "template_partials",
+    "axes",
     "readinggroup",
     "papers",
 ]
@@ -83,6 +86,11 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # Outside everything that may query: a 503 page while the database is down, and
+    # private, no-store on every response that does not set its own caching.
+    "readinggroup.middleware.DatabaseUnavailableMiddleware",
+    "readinggroup.middleware.PrivateCacheMiddleware",
+    "csp.middleware.CSPMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -92,6 +100,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    # Last, as django-axes requires: it turns a locked-out login into the lockout page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "readinggroup.urls"
@@ -118,7 +128,11 @@ DATABASE_URL = os.environ.get("DATABASE_URL", _default_sqlite)
 if not DATABASE_URL.strip():
     raise ImproperlyConfigured("DATABASE_URL is set but empty: unset it for SQLite, or give a URL.")
 try:
-    DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=60)}
+    # Persistent connections, checked at the start of each request that uses one: after
+    # a database restart a worker reconnects instead of failing on its dead connection.
+    DATABASES = {
+        "default": dj_database_url.parse(DATABASE_URL, conn_max_age=60, conn_health_checks=True)
+    }
 except ValueError as exc:
     raise ImproperlyConfigured(f"DATABASE_URL is not a database URL: {exc}") from None
 if not DATABASES["default"].get("NAME"):
@@ -148,6 +162,11 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+# django-axes first: it refuses a locked-out login before the password is checked.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
 ]
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
@@ -290,6 +309,52 @@ SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
 SESSION_COOKIE_HTTPONLY = True
+
+# --- Login throttling (django-axes) ----------------------------------------------------
+# After READINGGROUP_LOGIN_FAILURE_LIMIT wrong passwords for one username from one client
+# address, that pair is locked out for READINGGROUP_LOGIN_LOCKOUT_MINUTES (the login page
+# and the admin login alike). Pairs, not addresses alone: a lab behind one NAT address
+# must not be locked out by one person, and nobody can lock a member out from elsewhere.
+# Organizers see and lift lockouts on /members/lockouts/.
+AXES_FAILURE_LIMIT = env_int("READINGGROUP_LOGIN_FAILURE_LIMIT", 5)
+if AXES_FAILURE_LIMIT < 1:
+    raise ImproperlyConfigured("READINGGROUP_LOGIN_FAILURE_LIMIT must be 1 or more.")
+READINGGROUP_LOGIN_LOCKOUT_MINUTES = env_int("READINGGROUP_LOGIN_LOCKOUT_MINUTES", 15)
+if READINGGROUP_LOGIN_LOCKOUT_MINUTES < 1:
+    raise ImproperlyConfigured("READINGGROUP_LOGIN_LOCKOUT_MINUTES must be 1 or more.")
+AXES_COOLOFF_TIME = timedelta(minutes=READINGGROUP_LOGIN_LOCKOUT_MINUTES)
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+# A try while locked out does not restart the wait, so the page can say when it ends.
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
+AXES_LOCKOUT_CALLABLE = "readinggroup.members.lockouts.lockout_response"
+# The client address that lockouts and email throttles count by. Behind N reverse
+# proxies (READINGGROUP_PROXY_COUNT=N), it is the Nth address from the right of
+# X-Forwarded-For, the one the outermost proxy saw; addresses further left are the
+# client's own claims. Without proxies it is the connection's address.
+READINGGROUP_PROXY_COUNT = env_int("READINGGROUP_PROXY_COUNT", 0)
+if READINGGROUP_PROXY_COUNT < 0:
+    raise ImproperlyConfigured("READINGGROUP_PROXY_COUNT must be 0 (no proxy) or more.")
+AXES_CLIENT_IP_CALLABLE = "readinggroup.clients.client_address"
+# Successful logins are not logged by axes (Django keeps last_login); failures are.
+AXES_DISABLE_ACCESS_LOG = True
+AXES_VERBOSE = False  # no banner in every process (manage.py, workers)
+
+# --- Content-Security-Policy (django-csp) -------------------------------------------------
+# Nothing inline: scripts and styles come from our static files, htmx reads its
+# configuration from a meta tag. Slides set their own policy (sandbox) and keep it.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF],
+        "img-src": [SELF, "data:"],
+        "object-src": [NONE],
+        "base-uri": [NONE],
+        "frame-ancestors": [NONE],
+        "form-action": [SELF],
+    }
+}
 
 LOGGING = {
     "version": 1,

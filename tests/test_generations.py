@@ -12,6 +12,7 @@ import pytest
 import time_machine
 from django.apps import apps
 from django.db import connection, transaction
+from django.http import HttpRequest
 from django.utils import timezone
 
 from papers.models import Paper
@@ -109,7 +110,8 @@ def test_logging_in_and_digest_bookkeeping_keep_every_cached_page(client):
     user.set_password("pw")
     user.save()
     before = counters()
-    assert client.login(username="lena", password="pw")  # writes last_login
+    # writes last_login (django-axes needs a request to check its lockouts)
+    assert client.login(request=HttpRequest(), username="lena", password="pw")
     User.objects.filter(pk=user.pk).update(last_digest_at=timezone.now())
     assert counters() == before
     User.objects.filter(pk=user.pk).update(display_name="Lena K.")

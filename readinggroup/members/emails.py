@@ -1,8 +1,10 @@
-"""The two emails that bring people in: an invite link, and a set-password link.
+"""The emails that bring people in: an invite link, a set-password link, and the
+password-reset link.
 
-Both are sent while the organizer waits, so that a failure can be told to them
-at once (and the link shown instead). Nothing is lost when a mail fails: the
-invite or account already exists.
+Invites and set-password links are sent while the organizer waits, so that a failure
+can be told to them at once (and the link shown instead). Nothing is lost when a mail
+fails: the invite or account already exists. Password resets are sent by a task.
+Every link comes from READINGGROUP_SITE_URL.
 """
 
 from __future__ import annotations
@@ -51,18 +53,9 @@ def set_password_link(*, user: User) -> str:
     return absolute(reverse("password_reset_confirm", args=[uid, token]))
 
 
-class _SetPasswordEmail(PasswordResetForm):
-    """Django's reset email for one new account, whose password is not usable yet.
-
-    Django's form skips such accounts and hides mail failures; this one does neither.
-    """
-
-    def __init__(self, user: User) -> None:
-        super().__init__({"email": user.email})
-        self.user = user
-
-    def get_users(self, email: str) -> list[User]:
-        return [self.user]
+class _ResetEmail(PasswordResetForm):
+    """Django's password-reset email, with its link made from READINGGROUP_SITE_URL
+    (``link`` in the templates) and mail failures raised, not hidden."""
 
     def send_mail(
         self,
@@ -73,22 +66,37 @@ class _SetPasswordEmail(PasswordResetForm):
         to_email: str,
         html_email_template_name: str | None = None,
     ) -> None:
+        path = reverse("password_reset_confirm", args=[context["uid"], context["token"]])
+        context = {**context, "link": absolute(path)}
         subject = " ".join(render_to_string(subject_template_name, context).split())
         body = render_to_string(email_template_name, context)
         EmailMultiAlternatives(subject, body, from_email, [to_email]).send()
+
+    def save_with_site_url(self, **kwargs: object) -> None:
+        # The scheme and host come from READINGGROUP_SITE_URL, as in every email, never
+        # from the Host header Django's form would otherwise read from the request.
+        site = urlsplit(site_url())
+        self.save(domain_override=site.netloc, use_https=site.scheme == "https", **kwargs)
+
+
+class _SetPasswordEmail(_ResetEmail):
+    """The reset email for one new account, whose password is not usable yet (Django's
+    form skips such accounts)."""
+
+    def __init__(self, user: User) -> None:
+        super().__init__({"email": user.email})
+        self.user = user
+
+    def get_users(self, email: str) -> list[User]:
+        return [self.user]
 
 
 def send_set_password(*, user: User, by: User) -> bool:
     """Email ``user`` a link to choose their password. False if the mail could not be sent."""
     form = _SetPasswordEmail(user)
     form.is_valid()
-    # The link's scheme and host come from READINGGROUP_SITE_URL, as in every email,
-    # not from the Host header Django's form would otherwise read from the request.
-    site = urlsplit(site_url())
     try:
-        form.save(
-            domain_override=site.netloc,
-            use_https=site.scheme == "https",
+        form.save_with_site_url(
             subject_template_name="readinggroup/members/email/set_password_subject.txt",
             email_template_name="readinggroup/members/email/set_password.txt",
             extra_email_context={"by": by, "days": settings.PASSWORD_RESET_TIMEOUT // 86400},
@@ -97,3 +105,19 @@ def send_set_password(*, user: User, by: User) -> bool:
         logger.exception("Could not email a set-password link to user %s", user.pk)
         return False
     return True
+
+
+def send_password_reset(*, email: str) -> None:
+    """Email a reset link to each active account with a password that uses ``email``.
+
+    Run by the ``members.send_password_reset`` task, never in the request: the page
+    answers in the same time whether or not an account uses the address. Mail
+    failures raise, so that the task retries."""
+    form = _ResetEmail({"email": email})
+    if not form.is_valid():
+        return
+    form.save_with_site_url(
+        subject_template_name="readinggroup/members/email/password_reset_subject.txt",
+        email_template_name="readinggroup/members/email/password_reset.txt",
+        extra_email_context={"days": settings.PASSWORD_RESET_TIMEOUT // 86400},
+    )

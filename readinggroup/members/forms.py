@@ -5,6 +5,7 @@ from django.contrib.auth.forms import UserCreationForm, UsernameField
 from django.utils import timezone
 
 from readinggroup.models import Role, User
+from readinggroup.searchfields import SearchField, problems
 
 from .actions import INVITE_DAYS, INVITE_MAX_DAYS
 
@@ -104,3 +105,22 @@ class UnavailableForm(forms.Form):
         super().__init__(*args, **kwargs)
         # Past dates are not offered by the date picker (and refused by the action).
         self.fields["date"].widget.attrs["min"] = timezone.localdate().isoformat()
+
+
+class MemberFilterForm(forms.Form):
+    """The members page's "Find a member": a bad value is ignored with a message."""
+
+    q = SearchField(max_length=100, label="Search")
+
+    def __init__(self, data: object = None) -> None:
+        super().__init__(data)
+        self.full_clean()
+        self.problems = problems(self)
+
+    @property
+    def query(self) -> str:
+        return "" if "q" in self.errors else self.cleaned_data.get("q", "")
+
+
+class PasswordResetRequestForm(forms.Form):
+    email = forms.EmailField(label="Email", max_length=254)

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from . import views
+from . import lockouts, views
 
 app_name = "members"
 
@@ -19,6 +19,8 @@ urlpatterns = [
     path("members/new/", views.account_create, name="account_create"),
     path("members/invites/", views.invite_create, name="invite_create"),
     path("members/invites/<int:pk>/revoke/", views.invite_revoke, name="invite_revoke"),
+    path("members/lockouts/", lockouts.lockout_list, name="lockout_list"),
+    path("members/lockouts/<int:pk>/lift/", lockouts.lockout_lift, name="lockout_lift"),
     path("join/<str:token>/", views.join, name="join"),
     path("profile/", views.profile, name="profile"),
     path("profile/unavailable/", views.unavailable_add, name="unavailable_add"),

@@ -15,6 +15,7 @@ from django.contrib.auth import login
 from django.contrib.auth.decorators import login_not_required, login_required
 from django.core.exceptions import ImproperlyConfigured
 from django.core.paginator import Paginator
+from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -24,14 +25,25 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from django.views.decorators.vary import vary_on_headers
 from django_htmx.http import HttpResponseClientRedirect
 
+from readinggroup import outbox, throttle
+from readinggroup.clients import client_address
 from readinggroup.generations import Generations
 from readinggroup.htmx import render_results, wants_fragment
-from readinggroup.models import DataArea, Invite, Role, Session, User
+from readinggroup.models import DataArea, EmailKind, Invite, Role, Session, User
 from readinggroup.notifications.links import absolute, site_url
 from readinggroup.paging import frozen, page_key
 
 from . import access, actions, emails, history
-from .forms import AccountForm, InviteForm, JoinForm, ProfileForm, RoleForm, UnavailableForm
+from .forms import (
+    AccountForm,
+    InviteForm,
+    JoinForm,
+    MemberFilterForm,
+    PasswordResetRequestForm,
+    ProfileForm,
+    RoleForm,
+    UnavailableForm,
+)
 
 LIST = "readinggroup/members/member_list.html"
 PER_PAGE = 50
@@ -58,6 +70,18 @@ def _site_url_missing() -> str:
         site_url()
     except ImproperlyConfigured as exc:
         return f"Links cannot be made yet: {exc}"
+    return ""
+
+
+def _throttled(request: HttpRequest, address: str) -> str:
+    """Why no invite or set-password email may go to ``address`` now, or "" if one may
+    (and is then counted)."""
+    try:
+        throttle.allow_email(
+            kind=EmailKind.INVITE, address=address, client=client_address(request)
+        )
+    except throttle.Throttled as exc:
+        return str(exc)
     return ""
 
 
@@ -101,10 +125,12 @@ def _member_table(query: str, page_number: str) -> dict:
 
 
 def _list_context(request: HttpRequest) -> dict:
-    query = request.GET.get("q", "").strip()[:100]
+    filters = MemberFilterForm(request.GET)
+    query = filters.query
     context = {
         **_member_table(query, page_key(request.GET.get("page"))),
         "query": query,
+        "problems": filters.problems,
         "page_query": urlencode({"q": query}) if query else "",
     }
     if request.user.is_organizer:
@@ -202,6 +228,8 @@ def password_link_send(request: HttpRequest, pk: int) -> HttpResponse:
         return _row_response(request, member, error=f"{member} has no email address.")
     if missing := _site_url_missing():
         return _row_response(request, member, error=missing)
+    if refused := _throttled(request, member.email):
+        return _row_response(request, member, error=refused)
     if emails.send_set_password(user=member, by=request.user):
         notice = f"We emailed {member.email} a new link to choose a password."
         return _row_response(request, member, notice=notice)
@@ -245,6 +273,9 @@ def invite_create(request: HttpRequest) -> HttpResponse:
     form = InviteForm(request.POST)
     if form.is_valid() and (missing := _site_url_missing()):
         form.add_error(None, missing)  # checked first: no invite whose link cannot be shown
+    email = form.cleaned_data.get("email") if form.is_valid() else ""
+    if email and (refused := _throttled(request, email)):
+        form.add_error("email", refused)
     if not form.is_valid():
         if request.htmx:
             return _invites_response(request, form=form)
@@ -302,6 +333,8 @@ def account_create(request: HttpRequest) -> HttpResponse:
     form = AccountForm(request.POST)
     if form.is_valid() and (missing := _site_url_missing()):
         form.add_error(None, missing)  # checked first: no account without its link
+    if form.is_valid() and (refused := _throttled(request, form.cleaned_data["email"])):
+        form.add_error("email", refused)
     if form.is_valid():
         try:
             user = actions.create_account(user=form.save(commit=False))
@@ -360,6 +393,33 @@ def join(request: HttpRequest, token: str) -> HttpResponse:
             messages.success(request, f"Welcome to the reading group, {user}!")
             return redirect("/")
     return render(request, "readinggroup/members/join.html", {"form": form, "invite": invite})
+
+
+# --- Forgotten passwords -------------------------------------------------------------
+
+
+@require_http_methods(["GET", "POST"])
+@login_not_required
+def password_reset(request: HttpRequest) -> HttpResponse:
+    """Ask for a password-reset link (replaces Django's PasswordResetView).
+
+    The request only counts the email against the throttles and queues it
+    (members.send_password_reset): whether an account uses the address is found out
+    by the worker, so the page answers alike, in the same time, either way."""
+    form = PasswordResetRequestForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        email = form.cleaned_data["email"]
+        try:
+            with transaction.atomic():
+                throttle.allow_email(
+                    kind=EmailKind.PASSWORD_RESET, address=email, client=client_address(request)
+                )
+                outbox.enqueue("members.send_password_reset", email=email)
+        except throttle.Throttled as exc:
+            form.add_error("email", str(exc))
+        else:
+            return redirect("password_reset_done")
+    return render(request, "registration/password_reset_form.html", {"form": form})
 
 
 # --- Profile -------------------------------------------------------------------------

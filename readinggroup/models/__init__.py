@@ -10,6 +10,7 @@ from .notifications import (
     OutboxMessage,
 )
 from .sessions import Series, Session, SessionStatus, Slot
+from .throttle import EmailKind, ThrottledEmail
 from .users import DigestFrequency, Role, Unavailability, User, WantToRead
 
 __all__ = [
@@ -17,6 +18,7 @@ __all__ = [
     "DataArea",
     "DataGeneration",
     "DigestFrequency",
+    "EmailKind",
     "GroupSettings",
     "Invite",
     "Note",
@@ -29,6 +31,7 @@ __all__ = [
     "Session",
     "SessionStatus",
     "Slot",
+    "ThrottledEmail",
     "Unavailability",
     "User",
     "WantToRead",

@@ -29,6 +29,7 @@ from readinggroup import access as session_access
 from readinggroup.generations import Generations
 from readinggroup.htmx import filters_in_use, push_results_url, wants_fragment
 from readinggroup.models import DataArea, Note, Session, User
+from readinggroup.searchfields import SearchField
 
 from . import access, actions
 from .search import search_page
@@ -200,7 +201,7 @@ class NoteFilterForm(forms.Form):
     A bad value is dropped with a message (``problems``), never an error page.
     """
 
-    q = forms.CharField(required=False, max_length=200, label="Search")
+    q = SearchField(max_length=200, label="Search")
     topic = forms.IntegerField(required=False, min_value=1)
     session = forms.IntegerField(required=False, min_value=1)
     paper = forms.IntegerField(required=False, min_value=1)
@@ -214,6 +215,9 @@ class NoteFilterForm(forms.Form):
         self.problems: list[str] = []
         for name in list(self.errors):
             self.cleaned_data.pop(name, None)
+            if name == "q":  # free text: say why, without echoing it
+                self.problems.append(f"Search ignored: {' '.join(self.errors[name])}")
+                continue
             self.problems.append(
                 f"“{self.data.get(name, '')[:40]}” is not a valid "
                 f"{self.LABELS.get(name, name)}: showing notes without that filter."
