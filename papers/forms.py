@@ -5,7 +5,7 @@ from urllib.parse import urlencode
 from django import forms
 from django.db.models import QuerySet
 
-from readinggroup.searchfields import SearchField, problems
+from readinggroup.searchfields import IdField, SearchField, problems
 
 from .models import Paper
 
@@ -24,11 +24,11 @@ class CatalogueFilterForm(forms.Form):
     ``problems`` says which were ignored and why."""
 
     q = SearchField(max_length=200, label="Search")
-    topic = forms.IntegerField(required=False, min_value=1)
-    list = forms.IntegerField(required=False, min_value=1, label="Reading list")
+    topic = IdField()
+    list = IdField(label="Reading list")
     venue = SearchField(max_length=100)
     year = forms.IntegerField(required=False, min_value=1900, max_value=2100)
-    paper = forms.IntegerField(required=False, min_value=1, widget=forms.HiddenInput)
+    paper = IdField(widget=forms.HiddenInput)
     sort = forms.ChoiceField(
         required=False, choices=[(k, label) for k, (label, _) in SORTS.items()]
     )

@@ -1,4 +1,4 @@
-"""Form fields for free text that arrives in a URL (?q=…): only what a search can use.
+"""Form fields for values that arrive in a URL (?q=…, ?topic=…): only what a query can use.
 
 Every free-text GET parameter is read through one of these, in a form, never from
 request.GET directly. A NUL makes PostgreSQL refuse the query (a 500 before this);
@@ -39,6 +39,21 @@ class SearchField(forms.CharField):
         self.validators = [
             v for v in self.validators if not isinstance(v, ProhibitNullCharactersValidator)
         ]
+
+
+# The largest id a BigAutoField holds (SQLite's INTEGER and PostgreSQL's bigint alike):
+# a bigger number in ?topic= would make the database driver fail, not find nothing.
+MAX_ID = 2**63 - 1
+
+
+class IdField(forms.IntegerField):
+    """Optional id of a row, from a URL."""
+
+    def __init__(self, **kwargs: object) -> None:
+        kwargs.setdefault("required", False)
+        kwargs.setdefault("min_value", 1)
+        kwargs.setdefault("max_value", MAX_ID)
+        super().__init__(**kwargs)
 
 
 def problems(form: forms.Form) -> list[str]:

@@ -29,7 +29,7 @@ from readinggroup import access as session_access
 from readinggroup.generations import Generations
 from readinggroup.htmx import filters_in_use, push_results_url, wants_fragment
 from readinggroup.models import DataArea, Note, Session, User
-from readinggroup.searchfields import SearchField
+from readinggroup.searchfields import IdField, SearchField
 
 from . import access, actions
 from .search import search_page
@@ -202,10 +202,10 @@ class NoteFilterForm(forms.Form):
     """
 
     q = SearchField(max_length=200, label="Search")
-    topic = forms.IntegerField(required=False, min_value=1)
-    session = forms.IntegerField(required=False, min_value=1)
-    paper = forms.IntegerField(required=False, min_value=1)
-    author = forms.IntegerField(required=False, min_value=1)
+    topic = IdField()
+    session = IdField()
+    paper = IdField()
+    author = IdField()
 
     LABELS = {"q": "search", "topic": "topic", "session": "session", "paper": "paper"}
 
