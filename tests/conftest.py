@@ -10,6 +10,7 @@ from django.test import Client
 
 from readinggroup.models import User
 
+from .csp_watch import browser, no_csp_violations  # noqa: F401  (fixtures for every test)
 from .factories import OrganizerFactory, UserFactory
 
 FIXTURES_DIR = Path(__file__).resolve().parent.parent / "fixtures"

@@ -18,7 +18,6 @@ from tests.integration.harness import use_broker
 from .live import free_port, get, gunicorn, production_env
 from .site_map import make_world, site_urls
 
-
 # --- Cache-Control -------------------------------------------------------------------------
 
 
