@@ -360,6 +360,8 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
+    # django-axes: failed logins and lockouts (warnings), not every login and clean-up.
+    "loggers": {"axes": {"level": "WARNING"}},
 }
 
 # Notifications

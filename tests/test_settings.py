@@ -216,3 +216,39 @@ def test_postgresql_session_runs_without_jit():
     with connection.cursor() as cursor:
         cursor.execute("SHOW jit")
         assert cursor.fetchone() == ("off",)
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "message"),
+    [
+        ("READINGGROUP_LOGIN_FAILURE_LIMIT", "0", "must be 1 or more."),
+        ("READINGGROUP_LOGIN_FAILURE_LIMIT", "five", "='five' is not a whole number."),
+        ("READINGGROUP_LOGIN_LOCKOUT_MINUTES", "0", "must be 1 or more."),
+        ("READINGGROUP_PROXY_COUNT", "-1", "must be 0 (no proxy) or more."),
+    ],
+)
+def test_setup_fails_on_bad_lockout_and_proxy_settings(tmp_path, name, value, message):
+    result = _setup(_env(tmp_path, DEBUG="1", **{name: value}))
+
+    assert result.returncode == 1
+    error = "django.core.exceptions.ImproperlyConfigured: "
+    sep = "" if message.startswith("=") else " "
+    assert _last_line(result.stderr) == f"{error}{name}{sep}{message}"
+
+
+def test_lockout_settings_come_from_the_environment(tmp_path):
+    snippet = (
+        "import django; django.setup(); from django.conf import settings as s; "
+        "print(s.AXES_FAILURE_LIMIT, s.AXES_COOLOFF_TIME, s.READINGGROUP_PROXY_COUNT)"
+    )
+    env = _env(
+        tmp_path,
+        DEBUG="1",
+        READINGGROUP_LOGIN_FAILURE_LIMIT="8",
+        READINGGROUP_LOGIN_LOCKOUT_MINUTES="30",
+        READINGGROUP_PROXY_COUNT="1",
+    )
+    result = _run(["-c", snippet], env)
+
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "8 0:30:00 1"
