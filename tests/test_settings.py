@@ -138,6 +138,23 @@ def test_check_deploy_fails_without_site_url(tmp_path):
     assert "READINGGROUP_SITE_URL is not set" in result.stderr
 
 
+@pytest.mark.parametrize(("count", "warned"), [("0", True), ("1", False)])
+def test_check_deploy_warns_behind_a_proxy_without_proxy_count(tmp_path, count, warned):
+    env = _env(
+        tmp_path,
+        DEBUG="0",
+        SECRET_KEY=_production_secret_key(),
+        ALLOWED_HOSTS="example.org",
+        READINGGROUP_SITE_URL="https://example.org",
+        BEHIND_HTTPS_PROXY="1",
+        READINGGROUP_PROXY_COUNT=count,
+    )
+    result = _run(["manage.py", "check", "--deploy", "--fail-level", "WARNING"], env)
+
+    assert result.returncode == (1 if warned else 0), result.stdout + result.stderr
+    assert ("readinggroup.W002" in result.stderr) is warned
+
+
 def test_setup_fails_when_site_url_not_http(tmp_path):
     env = _env(tmp_path, DEBUG="1", READINGGROUP_SITE_URL="reading.example.org")
     result = _setup(env)
