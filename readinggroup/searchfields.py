@@ -57,11 +57,12 @@ class IdField(forms.IntegerField):
 
 
 def problems(form: forms.Form) -> list[str]:
-    """One sentence per field of ``form`` that did not validate, saying that it was left
-    out and why (without echoing the value)."""
+    """One sentence per search field of ``form`` that did not validate, saying that it
+    was left out and why (without echoing the value). Ids and choices come from links
+    and menus the page itself made: a mangled one is dropped without a word."""
     sentences = []
     for name, errors in form.errors.items():
         field = form.fields.get(name)
-        label = str(field.label) if field is not None and field.label else name.capitalize()
-        sentences.append(f"{label} ignored: {' '.join(errors)}")
+        if isinstance(field, SearchField):
+            sentences.append(f"{field.label or name.capitalize()} ignored: {' '.join(errors)}")
     return sentences

@@ -18,6 +18,7 @@ class InviteForm(forms.Form):
     role = forms.ChoiceField(choices=Role.choices, initial=Role.MEMBER)
     email = forms.EmailField(
         required=False,
+        max_length=254,  # Invite.email's column (PostgreSQL refuses longer)
         label="Email (optional)",
         help_text="We email the link there; leave empty to pass the link on yourself.",
     )

@@ -162,3 +162,11 @@ def test_new_account_refused_when_its_address_had_too_many_emails(organizer_clie
     page = organizer_client.post(reverse("members:account_create"), data, headers=HTMX)
     assert "Too many invite or set-password link emails" in page.content.decode()
     assert not User.objects.filter(username="grace").exists()
+
+
+def test_invite_to_an_overlong_address_is_a_form_error(organizer_client) -> None:
+    """EmailValidator takes up to 320 characters; the column holds 254."""
+    address = "a" * 60 + "@" + ".".join(["b" * 60] * 4) + ".org"
+    page = invite(organizer_client, address).content.decode()
+    assert "Ensure this value has at most 254 characters" in page
+    assert not Invite.objects.exists() and not ThrottledEmail.objects.exists()
