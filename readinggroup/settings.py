@@ -328,6 +328,7 @@ AXES_RESET_ON_SUCCESS = True
 # A try while locked out does not restart the wait, so the page can say when it ends.
 AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
 AXES_LOCKOUT_CALLABLE = "readinggroup.members.lockouts.lockout_response"
+AXES_USERNAME_CALLABLE = "readinggroup.members.lockouts.attempted_username"
 # The client address that lockouts and email throttles count by. Behind N reverse
 # proxies (READINGGROUP_PROXY_COUNT=N), it is the Nth address from the right of
 # X-Forwarded-For, the one the outermost proxy saw; addresses further left are the

@@ -44,6 +44,21 @@ def locked_until(*, username: str | None, ip_address: str | None) -> dt.datetime
     return last + _cool_off() if last else None
 
 
+# AccessAttempt.username's column; no account has a longer name (User allows 150).
+USERNAME_COLUMN = 255
+
+
+def attempted_username(request: HttpRequest, credentials: dict | None) -> str | None:
+    """AXES_USERNAME_CALLABLE: the username tried, as axes records it.
+
+    Django's login form does not limit the username's length, so a 10,000-character
+    one reaches axes, and PostgreSQL refuses it in the 255-character column (a 500):
+    it is cut to the column. NULs never get this far (the form refuses them)."""
+    field = settings.AXES_USERNAME_FORM_FIELD
+    value = credentials.get(field) if credentials else request.POST.get(field)
+    return None if value is None else str(value)[:USERNAME_COLUMN]
+
+
 def lockout_response(
     request: HttpRequest, original_response: HttpResponse | None, credentials: dict | None
 ) -> HttpResponse:
