@@ -71,7 +71,7 @@ lint: $(STAMP_TEST)
 
 bench: $(STAMP_RUN)
 	@command -v wrk >/dev/null || { echo "bench needs wrk: apt-get install wrk" >&2; exit 1; }
-	$(DEV_ENV) $(VENV_PY) manage.py bench $(BENCH_ARGS)
+	$(DEV_ENV) READINGGROUP_BENCHMARKS=1 $(VENV_PY) manage.py bench $(BENCH_ARGS)
 
 clean:
 	rm -rf var/ staticfiles/

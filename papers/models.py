@@ -82,6 +82,18 @@ class PaperQuerySet(models.QuerySet):
             qs = qs.filter(search_text__contains=word)
         return qs
 
+    def ids_by_title_key(self, keys: Iterable[str]) -> dict[str, int]:
+        """title key -> id of the papers with one of ``keys`` (an import's thousands)."""
+        return _by_key(self, "title_key", "pk", keys)
+
+    def venues(self) -> models.QuerySet:
+        """The distinct venues, A to Z: the catalogue's venue filter."""
+        return self.exclude(venue="").order_by("venue").values_list("venue", flat=True).distinct()
+
+    def years(self) -> models.QuerySet:
+        """The distinct years, newest first: the catalogue's year filter."""
+        return self.exclude(year=None).order_by("-year").values_list("year", flat=True).distinct()
+
     # Subqueries rather than joins, so a paper listed twice is still one row.
     def in_topic(self, topic_id: int) -> PaperQuerySet:
         return self.filter(pk__in=Listing.objects.filter(topic_id=topic_id).values("paper_id"))
@@ -118,6 +130,19 @@ class PaperQuerySet(models.QuerySet):
 
 # Ids per UPDATE: below SQLite's limit on query parameters.
 RECOUNT_BATCH = 900
+# Keys per IN (...) lookup, for the same limit (32,766 since SQLite 3.32).
+LOOKUP_CHUNK = 5000
+
+
+def _by_key(
+    queryset: models.QuerySet, key: str, value: str, keys: Iterable[str]
+) -> dict[str, int]:
+    keys = list(keys)
+    found: dict[str, int] = {}
+    for start in range(0, len(keys), LOOKUP_CHUNK):
+        chunk = keys[start : start + LOOKUP_CHUNK]
+        found.update(queryset.filter(**{f"{key}__in": chunk}).values_list(key, value))
+    return found
 
 
 class Paper(models.Model):
@@ -219,11 +244,19 @@ def search_text(
     return f"{folded_title} {rest}" if folded_title and rest else folded_title or rest
 
 
+class PaperAliasQuerySet(models.QuerySet):
+    def paper_ids_by_title_key(self, keys: Iterable[str]) -> dict[str, int]:
+        """title key -> id of the paper that each of ``keys`` now means."""
+        return _by_key(self, "title_key", "paper_id", keys)
+
+
 class PaperAlias(models.Model):
     """A title key that now means another paper (kept when two papers are merged)."""
 
     title_key = models.CharField(max_length=500, unique=True)
     paper = models.ForeignKey(Paper, on_delete=models.CASCADE, related_name="aliases")
+
+    objects = PaperAliasQuerySet.as_manager()
 
     class Meta:
         verbose_name_plural = "paper aliases"

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
-import functools
 import re
 from collections.abc import Callable
 from urllib.parse import urlencode
@@ -15,7 +13,6 @@ from django.core.paginator import Paginator
 from django.db.models import Prefetch
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -27,10 +24,8 @@ from papers.models import Paper
 
 from . import access, scheduling, slides, suggestions
 from .forms import AssignForm, ClaimForm, SeriesForm, SessionForm, SlidesForm, unscheduled_papers
-from .generations import Generations
-from .models import DataArea, Session, Slot, User
+from .models import Session, Slot, User
 from .notes.views import thread_context
-from .paging import page_key
 
 PICKER_SIZE = 100
 SESSIONS_PER_PAGE = 20
@@ -46,8 +41,7 @@ def _slots_prefetch() -> Prefetch:
 
 
 SESSION_LIST = "readinggroup/session_list.html"
-# The cards show sessions and slots, presenters, papers and theme topics.
-SESSION_LIST_AREAS = (DataArea.SCHEDULE, DataArea.MEMBERS, DataArea.CATALOGUE)
+SESSION_LISTS = ("upcoming", "past")
 
 
 @require_GET
@@ -56,45 +50,25 @@ SESSION_LIST_AREAS = (DataArea.SCHEDULE, DataArea.MEMBERS, DataArea.CATALOGUE)
 def session_list(request: HttpRequest) -> HttpResponse:
     """Upcoming sessions soonest first and past ones latest first, a page of each
     (``?upcoming=2``, ``?past=3``): the same cost for 150 sessions as for 3,000."""
-    names = ("upcoming", "past")
     # A list's pager targets that list: only it is loaded and sent back.
     shown = request.htmx.target.removesuffix("-sessions") if request.htmx.target else ""
-    fresh = Generations.read()
-    # When the next session starts: read once, and only if a list is rendered afresh.
-    next_start = functools.cache(lambda: Session.objects.next_start())
-    if shown in names:
-        return HttpResponse(_session_list_html(request, shown, fresh, next_start))
-    context = {
-        f"{name}_html": _session_list_html(request, name, fresh, next_start) for name in names
-    }
+    if shown in SESSION_LISTS:
+        return render(request, f"{SESSION_LIST}#{shown}", _session_list_context(request, shown))
+    context: dict = {}
+    for name in SESSION_LISTS:
+        context.update(_session_list_context(request, name))
     return render(request, SESSION_LIST, context)
 
 
-def _session_list_html(
-    request: HttpRequest,
-    name: str,
-    fresh: Generations,
-    next_start: Callable[[], dt.datetime | None],
-) -> str:
-    """One list's partial, rendered once per change to the sessions (or when the next
-    one starts and moves from upcoming to past) and kept in the cache."""
-    number = page_key(request.GET.get(name))
-    # Each list's links keep the other list's page.
-    kept = urlencode(
-        {k: page_key(v) for k, v in request.GET.items() if k in ("upcoming", "past") and k != name}
-    )
-
-    def compute() -> tuple[str, dt.datetime | None]:
-        sessions = Session.objects.select_related("theme_topic").prefetch_related(_slots_prefetch())
-        listed = sessions.upcoming() if name == "upcoming" else sessions.past()
-        page = Paginator(listed, SESSIONS_PER_PAGE).get_page(number)
-        context = {name: page, f"{name}_query": kept}
-        html = render_to_string(f"{SESSION_LIST}#{name}", context, request)
-        return html, next_start()
-
-    # Only the upcoming list shows organizers something more (when it is empty).
-    key = (name, number, kept, name == "upcoming" and request.user.is_organizer)
-    return fresh.cached("session-list", areas=SESSION_LIST_AREAS, key=key, compute=compute)
+def _session_list_context(request: HttpRequest, name: str) -> dict:
+    """One list's page, and the other list's page number for its links to keep."""
+    sessions = Session.objects.select_related("theme_topic").prefetch_related(_slots_prefetch())
+    listed = sessions.upcoming() if name == "upcoming" else sessions.past()
+    page = Paginator(listed, SESSIONS_PER_PAGE).get_page(request.GET.get(name))
+    kept = {
+        k: v for k, v in request.GET.items() if k in SESSION_LISTS and k != name and v.isdigit()
+    }
+    return {name: page, f"{name}_query": urlencode(kept)}
 
 
 def _can_claim(session: Session) -> bool:

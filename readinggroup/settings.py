@@ -79,6 +79,10 @@ INSTALLED_APPS = [
     "readinggroup",
     "papers",
 ]
+# The benchmark and the synthetic group generator (benchmarks/, not shipped in the wheel):
+# `make bench` and the test suite turn them on; production never loads them.
+if env_bool("READINGGROUP_BENCHMARKS", False):
+    INSTALLED_APPS.append("benchmarks")
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
@@ -311,19 +315,3 @@ if READINGGROUP_SITE_URL and not READINGGROUP_SITE_URL.startswith(("http://", "h
     )
 # Seconds to wait for the chat webhook before giving up (the attempt is then retried).
 READINGGROUP_WEBHOOK_TIMEOUT = env_int("READINGGROUP_WEBHOOK_TIMEOUT", 10)
-
-# --- Cached renderings -------------------------------------------------------------
-# Pages cache what they render under the data's generations (readinggroup.generations),
-# so a change shows on the next request. The cache is each process's own memory: no
-# server to run or to fail. An entry lives at most this many seconds; 0 turns caching off.
-READINGGROUP_CACHE_SECONDS = env_int("READINGGROUP_CACHE_SECONDS", 600)
-if READINGGROUP_CACHE_SECONDS < 0:
-    raise ImproperlyConfigured("READINGGROUP_CACHE_SECONDS must be 0 (off) or more.")
-CACHES = {
-    "default": {
-        "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
-        "LOCATION": "readinggroup",
-        # At most this many renderings (a few tens of MB), the least recent culled first.
-        "OPTIONS": {"MAX_ENTRIES": 1000},
-    }
-}

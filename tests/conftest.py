@@ -4,7 +4,6 @@ import io
 from pathlib import Path
 
 import pytest
-from django.core.cache import cache
 from django.core.management import call_command
 from django.test import Client
 
@@ -13,12 +12,6 @@ from readinggroup.models import User
 from .factories import OrganizerFactory, UserFactory
 
 FIXTURES_DIR = Path(__file__).resolve().parent.parent / "fixtures"
-
-
-@pytest.fixture(autouse=True)
-def _empty_cache():
-    """Each test starts with an empty cache: counters restart with each test's database."""
-    cache.clear()
 
 
 @pytest.fixture

@@ -11,7 +11,7 @@ from collections.abc import Iterable
 from urllib.parse import urlsplit
 
 from django.conf import settings
-from django.db.models import Prefetch, QuerySet, prefetch_related_objects
+from django.db.models import Count, Max, Prefetch, QuerySet, prefetch_related_objects
 from django.utils import timezone
 from icalendar import Alarm, Calendar, Event, vDuration
 
@@ -47,6 +47,20 @@ def feed_sessions(now: dt.datetime | None = None) -> QuerySet[Session]:
     """What the private feed serves: recent and future sessions, cancelled ones included."""
     since = (now or timezone.now()) - dt.timedelta(days=RECENT_DAYS)
     return for_calendar(Session.objects.filter(starts_at__gte=since).order_by("starts_at", "pk"))
+
+
+def feed_version(now: dt.datetime | None = None) -> str:
+    """What the feed's content depends on, in one aggregate query: which sessions are
+    in its window and when they, or the papers in their slots, last changed. Slot
+    changes touch their session (``Session.objects.touch``); a session falling out of
+    the window changes the count. A member's new display name alone does not show
+    until the next change: the feed's DTSTAMPs are not part of its version."""
+    row = feed_sessions(now).order_by().aggregate(
+        sessions=Count("pk", distinct=True),
+        changed=Max("updated_at"),
+        papers_changed=Max("slots__paper__updated_at"),
+    )
+    return "{sessions}:{changed}:{papers_changed}".format(**row)
 
 
 def session_calendar(

@@ -7,7 +7,6 @@ everything works without JavaScript.
 
 from __future__ import annotations
 
-import datetime as dt
 from urllib.parse import urlencode
 
 from django.contrib import messages
@@ -24,11 +23,9 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from django.views.decorators.vary import vary_on_headers
 from django_htmx.http import HttpResponseClientRedirect
 
-from readinggroup.generations import Generations
 from readinggroup.htmx import render_results, wants_fragment
-from readinggroup.models import DataArea, Invite, Role, Session, User
+from readinggroup.models import Invite, Role, User
 from readinggroup.notifications.links import absolute, site_url
-from readinggroup.paging import frozen, page_key
 
 from . import access, actions, emails, history
 from .forms import AccountForm, InviteForm, JoinForm, ProfileForm, RoleForm, UnavailableForm
@@ -69,41 +66,28 @@ def _remember_link(request: HttpRequest, shown_once: dict) -> None:
 # --- The members page ----------------------------------------------------------------
 
 
-# The table shows members, their slots and scribe roles, and the papers they present.
-MEMBER_TABLE_AREAS = (DataArea.MEMBERS, DataArea.SCHEDULE, DataArea.CATALOGUE)
-
-
-def _member_table(query: str, page_number: str) -> dict:
+def _member_table(query: str, page_number: str | None) -> dict:
     """One page of active members in fairness order, optionally filtered by name.
 
     The order and the counts are computed by the database (annotations, OFFSET/LIMIT);
-    only the page's members get their duties loaded. Bars scale to the whole group.
-    The same for everyone, so cached until members or the schedule change or the
-    next session starts (its duties become presentations)."""
-
-    def compute() -> tuple[dict, dt.datetime | None]:
-        now = timezone.now()
-        active = User.objects.filter(is_active=True)
-        ordered = history.fairness_order(
-            history.with_presentation_stats(history.named_like(active, query), now)
-        )
-        page = Paginator(ordered, PER_PAGE).get_page(page_number)
-        table = {
-            "members": history.add_duties(list(page.object_list), now),
-            "page": frozen(page),
-            "max_count": history.most_presentations(active, now),
-        }
-        return table, Session.objects.next_start(now)
-
-    return Generations.read().cached(
-        "member-table", areas=MEMBER_TABLE_AREAS, key=(query, page_number), compute=compute
+    only the page's members get their duties loaded. Bars scale to the whole group."""
+    now = timezone.now()
+    active = User.objects.filter(is_active=True)
+    ordered = history.fairness_order(
+        history.with_presentation_stats(history.named_like(active, query), now)
     )
+    page = Paginator(ordered, PER_PAGE).get_page(page_number)
+    return {
+        "members": history.add_duties(list(page.object_list), now),
+        "page": page,
+        "max_count": history.most_presentations(active, now),
+    }
 
 
 def _list_context(request: HttpRequest) -> dict:
     query = request.GET.get("q", "").strip()[:100]
     context = {
-        **_member_table(query, page_key(request.GET.get("page"))),
+        **_member_table(query, request.GET.get("page")),
         "query": query,
         "page_query": urlencode({"q": query}) if query else "",
     }

@@ -8,7 +8,6 @@ paper or session page and a message, so everything works without JavaScript.
 from __future__ import annotations
 
 import datetime as dt
-import functools
 from urllib.parse import urlencode
 
 from django import forms
@@ -17,7 +16,6 @@ from django.contrib.auth.decorators import login_required
 from django.db.models import Prefetch, Q, QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import redirect, render
-from django.template.loader import render_to_string
 from django.utils.html import format_html_join
 from django.utils.safestring import SafeString, mark_safe
 from django.views.decorators.http import require_GET, require_POST
@@ -26,9 +24,8 @@ from django.views.decorators.vary import vary_on_headers
 from papers import access as paper_access
 from papers.models import Listing, Paper, Topic
 from readinggroup import access as session_access
-from readinggroup.generations import Generations
 from readinggroup.htmx import filters_in_use, push_results_url, wants_fragment
-from readinggroup.models import DataArea, Note, Session, User
+from readinggroup.models import Note, Session, User
 
 from . import access, actions
 from .search import search_page
@@ -261,8 +258,6 @@ class NoteFilterForm(forms.Form):
 
 
 NOTES = "readinggroup/notes.html"
-# The results show notes, their authors, and the papers and sessions they are on.
-RESULT_AREAS = (DataArea.NOTES, DataArea.MEMBERS, DataArea.CATALOGUE, DataArea.SCHEDULE)
 
 
 @require_GET
@@ -271,64 +266,27 @@ RESULT_AREAS = (DataArea.NOTES, DataArea.MEMBERS, DataArea.CATALOGUE, DataArea.S
 def note_list(request: HttpRequest) -> HttpResponse:
     """Newest notes first, a page at a time ("Older notes" follows a cursor, never
     an OFFSET or a COUNT over every note); or the best matches of a search.
-
-    The results are rendered once per change to what they show, for each search,
-    filter and page and each kind of reader (see ``_reader``), and served from the
-    cache; htmx asks for the results alone."""
+    htmx asks for the results alone."""
     filters = {k: v for k, v in filters_in_use(request).items() if k not in ("before", "after")}
-    resolved = functools.cache(lambda: _resolved_form(request, filters))
-    fresh = Generations.read()
-
-    def compute() -> tuple[tuple[str, int | None], None]:
-        form = resolved()
-        notes = form.filter(access.visible_notes(request.user)).select_related(
-            "author", "paper", "session"
-        )
-        context = {"form": form, "query": urlencode(filters), "searching": False, "more": False}
-        page = None
-        if query := form.cleaned_data.get("q"):
-            page, more = search_page(
-                query, notes=notes, page_number=request.GET.get("page"), per_page=PAGE_SIZE
-            )
-            context.update(searching=True, page=page, more=more, notes=page.object_list)
-        else:
-            context.update(newest_first(notes, request, form.problems))
-        # No request: a rendering shared by a kind of reader takes nothing from one user.
-        html = render_to_string(f"{NOTES}#results", context)
-        return (html, page.number if page is not None else None), None
-
-    key = (_reader(request.user), sorted(request.GET.lists()))
-    results, shown = fresh.cached("notes-results", areas=RESULT_AREAS, key=key, compute=compute)
-    if wants_fragment(request):
-        return push_results_url(request, HttpResponse(results), shown)
-    form = resolved()
-    context = {
-        "form": form,
-        "results_html": results,
-        "topic_options": fresh.cached(
-            "notes-topic-options",
-            areas=[DataArea.CATALOGUE],
-            key=(form.cleaned_data.get("topic"),),
-            compute=lambda: (topic_options(form.cleaned_data.get("topic")), None),
-        ),
-    }
-    return render(request, NOTES, context)
-
-
-def _resolved_form(request: HttpRequest, filters: dict[str, str]) -> NoteFilterForm:
     form = NoteFilterForm(request.GET)
     form.resolve(request.path, filters)
-    return form
-
-
-def _reader(user: User) -> str:
-    """Whose view of the notes this is: organizers see every note; members see the same
-    notes unless they wrote hidden ones, which only they (and organizers) see."""
-    if user.is_organizer:
-        return "organizers"
-    if Note.objects.filter(author=user, hidden=True).exists():
-        return f"member {user.pk}"
-    return "members"
+    notes = form.filter(access.visible_notes(request.user)).select_related(
+        "author", "paper", "session"
+    )
+    context = {"form": form, "query": urlencode(filters), "searching": False, "more": False}
+    page = None
+    if query := form.cleaned_data.get("q"):
+        page, more = search_page(
+            query, notes=notes, page_number=request.GET.get("page"), per_page=PAGE_SIZE
+        )
+        context.update(searching=True, page=page, more=more, notes=page.object_list)
+    else:
+        context.update(newest_first(notes, request, form.problems))
+    if wants_fragment(request):
+        response = render(request, f"{NOTES}#results", context)
+        return push_results_url(request, response, page.number if page is not None else None)
+    context["topic_options"] = topic_options(form.cleaned_data.get("topic"))
+    return render(request, NOTES, context)
 
 
 def topic_options(selected: int | None) -> SafeString:

@@ -354,11 +354,10 @@ def test_dashboard_query_count_for_a_member_does_not_grow(
     member_client, busy_group, size, django_assert_num_queries
 ) -> None:
     busy_group(size)
-    # Login session and user, the data generations, next session and its slots, my
-    # slots, my scribing, open slots, wanted papers, when the next session starts (read
-    # once for every section), which of them I want, notes, two charts (three small
-    # queries each). What is cached and when: tests/dashboard/test_cache.py.
-    with django_assert_num_queries(18):
+    # Login session and user, next session and its slots, my slots, my scribing, open
+    # slots, wanted papers, which of them I want, notes, two charts (three small
+    # queries each).
+    with django_assert_num_queries(16):
         html = _page(member_client)
     assert html.count("waiting for your confirmation") == size
     assert html.count("you are the scribe") == size
@@ -369,7 +368,7 @@ def test_dashboard_query_count_for_an_organizer_does_not_grow(
     organizer_client, busy_group, size, django_assert_num_queries
 ) -> None:
     busy_group(size)
-    with django_assert_num_queries(19):  # the member's eighteen and the unconfirmed slots
+    with django_assert_num_queries(17):  # the member's sixteen and the unconfirmed slots
         html = _page(organizer_client)
     assert html.count("has not confirmed yet") == size
 

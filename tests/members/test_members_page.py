@@ -135,11 +135,10 @@ def test_members_page_query_count_is_fixed(
         make_session(days=5 + i, presenters=[person], scribe=person)
         actions.create_invite(by=organizer, email=f"new{i}@example.org")
     client = client_for(request.getfixturevalue(who))
-    # session, user, the data generations, the count of members, the page of members
-    # with their figures, the most presentations, last presentations, slots ahead,
-    # scribe roles ahead, when the next session starts (+ pending invites for
-    # organizers). A cached table: tests/members/test_members_cache.py.
-    with django_assert_num_queries(10 if who == "member" else 11):
+    # session, user, the count of members, the page of members with their figures, the
+    # most presentations, last presentations, slots ahead, scribe roles ahead (+ pending
+    # invites for organizers).
+    with django_assert_num_queries(8 if who == "member" else 9):
         response = client.get(LIST)
     assert response.content.decode().count('class="member-name"') == min(size + 2, 50)
 

@@ -132,9 +132,8 @@ def test_paper_page_query_count_is_fixed(
 ) -> None:
     for day in range(sessions):
         _session(organizer, day + 1, slots=3)
-    # session, user, paper, listings, wants, the data generations, where it is scheduled,
-    # the open slots, when the next session starts, notes (no notes: no replies query).
-    # Cached open slots: tests/readinggroup/test_open_slots_cache.py.
-    with django_assert_num_queries(10):
+    # session, user, paper, listings, wants, where it is scheduled, the open slots,
+    # notes (no notes: no replies query).
+    with django_assert_num_queries(8):
         response = member_client.get(paper.get_absolute_url())
     assert response.content.decode().count("Present here</button>") == 3 * sessions

@@ -265,9 +265,9 @@ def test_notes_page_filtered_query_count_is_fixed(
     writer = User.objects.get(username="writer1")
     topic = ListingFactory(paper=paper).topic_id
     params = {"paper": paper.pk, "author": writer.pk, "topic": topic}
-    # session, user, the data generations, whether I wrote hidden notes, paper, author
-    # (the chips), a page of notes, topics. Cached: tests/readinggroup/test_notes_cache.py.
-    with django_assert_num_queries(8):
+    # session, user, paper, author
+    # (the chips), a page of notes, topics.
+    with django_assert_num_queries(6):
         response = member_client.get(NOTES, params)
     # writer1 wrote notes 1, 4, 7, …; the odd ones are on the paper.
     expected = [f"Cluster scheduling note {i}" for i in range(size - 1, -1, -1) if i % 6 == 1]
@@ -279,8 +279,8 @@ def test_notes_page_older_page_query_count_is_fixed(
     member_client: Client, paper, session, django_assert_num_queries, size: int
 ) -> None:
     _seed(size, paper, session)
-    # session, user, the data generations, whether I wrote hidden notes, a page, topics
-    with django_assert_num_queries(6):
+    # session, user, a page, topics
+    with django_assert_num_queries(4):
         response = member_client.get(NOTES, {"before": f"{10**17}.1"})
     assert len(_bodies(response)) == min(size, 25)
 
@@ -290,8 +290,8 @@ def test_notes_page_full_search_query_count_is_fixed(
     member_client: Client, paper, session, django_assert_num_queries, size: int
 ) -> None:
     _seed(size, paper, session)
-    # session, user, the generations, my hidden notes, paper (chip), matches, page, topics
-    with django_assert_num_queries(8):
+    # session, user, paper (chip), matches, page, topics
+    with django_assert_num_queries(6):
         response = member_client.get(NOTES, {"q": "scheduling", "paper": paper.pk})
     assert len(_bodies(response)) == min(size // 2, 25)
 

@@ -5,8 +5,8 @@ import datetime as dt
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import connection
 
-from readinggroup.benchmark.generate import blocking_data, generate_group, replace_everything
-from readinggroup.benchmark.shapes import SHAPES
+from benchmarks.generate import blocking_data, generate_group, replace_everything
+from benchmarks.shapes import SHAPES
 
 
 class Command(BaseCommand):

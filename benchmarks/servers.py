@@ -18,7 +18,19 @@ import urllib.request
 from pathlib import Path
 from urllib.parse import quote, urlsplit, urlunsplit
 
-PG_BIN = Path("/usr/lib/postgresql/15/bin")
+
+def postgres_bin() -> Path | None:
+    """The folder with initdb and pg_ctl: $READINGGROUP_PG_BIN, else the one on PATH, else
+    the newest Debian cluster version under /usr/lib/postgresql (not on PATH there)."""
+    if configured := os.environ.get("READINGGROUP_PG_BIN"):
+        return Path(configured)
+    if initdb := shutil.which("initdb"):
+        return Path(initdb).parent
+    versions = sorted(
+        Path("/usr/lib/postgresql").glob("*/bin/initdb"),
+        key=lambda p: int(p.parent.parent.name) if p.parent.parent.name.isdigit() else 0,
+    )
+    return versions[-1].parent if versions else None
 
 
 class Unavailable(Exception):
@@ -188,11 +200,13 @@ class Postgres:
         return subprocess.run(command, cwd=cwd, capture_output=True, text=True, timeout=120)
 
     def _start_cluster(self) -> str:
-        if not (PG_BIN / "initdb").exists():
+        pg_bin = postgres_bin()
+        if pg_bin is None or not (pg_bin / "initdb").exists():
             raise Unavailable(
-                f"PostgreSQL 15 is not installed ({PG_BIN}/initdb is missing): "
-                "`apt-get install -y postgresql`, or give --postgres-url."
+                "PostgreSQL is not installed (no initdb on PATH or under /usr/lib/postgresql): "
+                "`apt-get install -y postgresql`, set READINGGROUP_PG_BIN, or give --postgres-url."
             )
+        self.pg_bin = pg_bin
         if os.geteuid() == 0 and not shutil.which("runuser"):
             raise Unavailable("running as root without runuser: cannot start PostgreSQL")
         folder = Path(tempfile.mkdtemp(prefix="readinggroup-bench-pg-"))
@@ -204,7 +218,7 @@ class Postgres:
         port = free_port()
         done = self._as_postgres(
             [
-                str(PG_BIN / "initdb"),
+                str(self.pg_bin / "initdb"),
                 "-D",
                 str(data),
                 "-U",
@@ -223,7 +237,7 @@ class Postgres:
         options = f"-p {port} -c listen_addresses=127.0.0.1 -k {folder} -c fsync=off"
         done = self._as_postgres(
             [
-                str(PG_BIN / "pg_ctl"),
+                str(self.pg_bin / "pg_ctl"),
                 "-D",
                 str(data),
                 "-l",
@@ -273,7 +287,7 @@ class Postgres:
         data = self.process_dir / "data"
         if (data / "postmaster.pid").exists():
             self._as_postgres(
-                [str(PG_BIN / "pg_ctl"), "-D", str(data), "-m", "immediate", "-w", "stop"],
+                [str(self.pg_bin / "pg_ctl"), "-D", str(data), "-m", "immediate", "-w", "stop"],
                 self.process_dir,
             )
         shutil.rmtree(self.process_dir, ignore_errors=True)
@@ -296,7 +310,7 @@ class CeleryWorker:
             "worker",
             "--pool=solo",
             "--concurrency=1",
-            "--include=readinggroup.benchmark.worker_tasks",
+            "--include=benchmarks.worker_tasks",
             "--loglevel=WARNING",
             "--without-heartbeat",
             "--without-gossip",

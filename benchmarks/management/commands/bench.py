@@ -8,9 +8,9 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from readinggroup.benchmark.loadgen import WrkMissing
-from readinggroup.benchmark.run import Options, run_all, run_child
-from readinggroup.benchmark.shapes import SHAPES
+from benchmarks.loadgen import WrkMissing
+from benchmarks.run import Options, run_all, run_child
+from benchmarks.shapes import SHAPES
 
 
 def _names(allowed: set[str]):
