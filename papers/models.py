@@ -4,9 +4,11 @@ from collections.abc import Iterable
 
 from django.conf import settings
 from django.db import models, transaction
-from django.db.models import Count, OuterRef, Q, Subquery
+from django.db.models import Count, Exists, OuterRef, Q, Subquery
 from django.db.models.functions import Coalesce
 from django.urls import reverse
+
+from readinggroup.models import Slot, WantToRead
 
 from .parsing.base import SourceFormat
 from .parsing.titles import fold
@@ -86,6 +88,11 @@ class PaperQuerySet(models.QuerySet):
         """title key -> id of the papers with one of ``keys`` (an import's thousands)."""
         return _by_key(self, "title_key", "pk", keys)
 
+    def unscheduled(self) -> PaperQuerySet:
+        """Papers not in any upcoming slot, most wanted first: what the pickers offer."""
+        scheduled = Slot.objects.filter(paper=OuterRef("pk"), upcoming=True)
+        return self.filter(~Exists(scheduled)).order_by("-want_count", "title_key")
+
     def venues(self) -> models.QuerySet:
         """The distinct venues, A to Z: the catalogue's venue filter."""
         return self.exclude(venue="").order_by("venue").values_list("venue", flat=True).distinct()
@@ -109,8 +116,6 @@ class PaperQuerySet(models.QuerySet):
         change to their marks has committed (an increment waiting behind us then
         applies on top). Returns how many papers were recounted.
         """
-        from readinggroup.models import WantToRead
-
         with transaction.atomic(savepoint=False):  # one per mark deleted: keep it cheap
             papers = self if paper_ids is None else self.filter(pk__in=list(paper_ids))
             locked = list(papers.select_for_update().order_by("pk").values_list("pk", flat=True))

@@ -14,12 +14,9 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django.views.decorators.vary import vary_on_headers
-from django_htmx.http import HttpResponseClientRedirect
 
-from readinggroup.htmx import push_results_url, wants_fragment
-from readinggroup.models import Slot
-from readinggroup.notes.views import thread_context
-from readinggroup.scheduling import open_upcoming_slots
+from readinggroup.models import Note, Slot
+from readinggroup.web import client_redirect_or_redirect, push_results_url, wants_fragment
 
 from . import access
 from .exporting import export_bibtex
@@ -37,13 +34,9 @@ from .models import (
 )
 from .parsing.base import UnreadableFile
 from .parsing.detect import check_size, parse_document
+from .wants import set_want
 
 PAGE_SIZE = 25
-
-
-def _redirect(request: HttpRequest, url: str) -> HttpResponse:
-    """htmx follows redirects into the swap target; tell it to navigate instead."""
-    return HttpResponseClientRedirect(url) if request.htmx else redirect(url)
 
 
 def _listings_prefetch() -> Prefetch:
@@ -108,7 +101,8 @@ def paper_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "candidates": candidates,
             **_wants(paper, request.user),
             **_presenting_context(paper),
-            **thread_context(request, paper=paper),
+            "thread_notes": Note.objects.thread(request.user, paper),
+            "thread_target": paper,
         },
     )
 
@@ -128,8 +122,21 @@ def _presenting_context(paper: Paper) -> dict:
     ).first()
     if scheduled is not None:
         return {"scheduled_slot": scheduled}
-    slots = list(open_upcoming_slots()[:OPEN_SLOTS_SHOWN])
+    slots = list(Slot.objects.open_upcoming()[:OPEN_SLOTS_SHOWN])
     return {"scheduled_slot": None, "open_slots": slots}
+
+
+@require_POST
+@login_required
+def want_toggle(request: HttpRequest, pk: int) -> HttpResponse:
+    paper = access.paper_for_viewing(request, pk)
+    wanted = request.POST.get("wanted") == "1"
+    set_want(user=request.user, paper=paper, wanted=wanted)
+    if request.htmx:
+        paper.refresh_from_db(fields=["want_count"])  # the count the mark just moved
+        context = {"paper": paper, "wanted": wanted, "want_count": paper.want_count}
+        return render(request, "papers/paper_detail.html#want", context)
+    return redirect(paper)
 
 
 @require_GET
@@ -180,7 +187,9 @@ def import_upload(request: HttpRequest) -> HttpResponse:
             pending = PendingImport.objects.create(
                 uploaded_by=request.user, filename=upload.name, content=data
             )
-            return _redirect(request, reverse("papers:import_preview", args=[pending.pk]))
+            return client_redirect_or_redirect(
+                request, reverse("papers:import_preview", args=[pending.pk])
+            )
     return render(request, "papers/import.html", {"form": form})
 
 
@@ -215,7 +224,7 @@ def import_confirm(request: HttpRequest, pk: int) -> HttpResponse:
             messages.success(request, f"Imported {report.summary()}.")
     list_id = pending.summary.get("reading_list")
     url = reverse("papers:paper_list") + (f"?list={list_id}" if list_id else "")
-    return _redirect(request, url)
+    return client_redirect_or_redirect(request, url)
 
 
 # --- Duplicate candidates ------------------------------------------------------

@@ -7,3 +7,6 @@ class ReadingGroupConfig(AppConfig):
 
     def ready(self) -> None:
         from . import checks  # noqa: F401  (registers the deploy checks)
+        from .schedule import receivers
+
+        receivers.connect()

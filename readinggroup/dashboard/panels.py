@@ -21,7 +21,6 @@ from readinggroup.models import (
     User,
     WantToRead,
 )
-from readinggroup.notes.access import visible_notes
 
 from . import stats
 
@@ -102,7 +101,7 @@ def most_wanted(user: User, now: dt.datetime) -> list[Paper]:
 def recent_notes(user: User) -> list[Note]:
     """The newest notes the member may read (hidden ones stay hidden), with a plain excerpt."""
     notes = list(
-        visible_notes(user)
+        Note.objects.visible_to(user)
         .select_related("author", "paper", "session")
         .order_by("-created_at", "-pk")[:RECENT_NOTES]
     )

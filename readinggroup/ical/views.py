@@ -20,8 +20,8 @@ from django.views.decorators.http import (
     require_safe,
 )
 
-from readinggroup import access
-from readinggroup.notifications.links import absolute
+from readinggroup.links import absolute
+from readinggroup.schedule import access
 
 from . import ics, tokens
 

@@ -20,8 +20,8 @@ from django.urls import reverse
 from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 
+from readinggroup.links import absolute, site_url
 from readinggroup.models import Invite, User
-from readinggroup.notifications.links import absolute, site_url
 
 logger = logging.getLogger(__name__)
 

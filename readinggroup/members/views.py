@@ -21,11 +21,15 @@ from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django.views.decorators.vary import vary_on_headers
-from django_htmx.http import HttpResponseClientRedirect
 
-from readinggroup.htmx import render_results, wants_fragment
+from readinggroup.links import absolute, site_url
 from readinggroup.models import Invite, Role, User
-from readinggroup.notifications.links import absolute, site_url
+from readinggroup.web import (
+    client_redirect_or_redirect,
+    fragment_or_redirect,
+    render_results,
+    wants_fragment,
+)
 
 from . import access, actions, emails, history
 from .forms import AccountForm, InviteForm, JoinForm, ProfileForm, RoleForm, UnavailableForm
@@ -35,10 +39,6 @@ PER_PAGE = 50
 PROFILE = "readinggroup/members/profile.html"
 # A link shown once to the organizer who made it, kept in their session across one redirect.
 SHOWN_ONCE = "members_link_shown_once"
-
-
-def _to(request: HttpRequest, url: str) -> HttpResponse:
-    return HttpResponseClientRedirect(url) if request.htmx else redirect(url)
 
 
 def _pending_invites() -> list[Invite]:
@@ -73,9 +73,7 @@ def _member_table(query: str, page_number: str | None) -> dict:
     only the page's members get their duties loaded. Bars scale to the whole group."""
     now = timezone.now()
     active = User.objects.filter(is_active=True)
-    ordered = history.fairness_order(
-        history.with_presentation_stats(history.named_like(active, query), now)
-    )
+    ordered = active.named_like(query).with_presentation_stats(now).fairness_order()
     page = Paginator(ordered, PER_PAGE).get_page(page_number)
     return {
         "members": history.add_duties(list(page.object_list), now),
@@ -127,7 +125,8 @@ def _row_response(
     request: HttpRequest, member: User, *, error: str = "", notice: str = ""
 ) -> HttpResponse:
     """After a role change or removal: the member's fresh row, else back to the members page."""
-    if request.htmx:
+
+    def row() -> HttpResponse:
         users = User.objects.filter(pk=member.pk)
         context = {
             "member": history.members_with_duties(users)[0],
@@ -136,11 +135,9 @@ def _row_response(
             "row_notice": notice,
         }
         return render(request, f"{LIST}#member_row", context)
-    if error:
-        messages.error(request, error)
-    elif notice:
-        messages.success(request, notice)
-    return redirect(f"{reverse('members:member_list')}#member-{member.pk}")
+
+    url = f"{reverse('members:member_list')}#member-{member.pk}"
+    return fragment_or_redirect(request, row, url, error=error, notice=notice)
 
 
 @require_POST
@@ -198,7 +195,7 @@ def password_link_send(request: HttpRequest, pk: int) -> HttpResponse:
         request,
         {"link": emails.set_password_link(user=member), "what": "set-password"},
     )
-    return _to(request, reverse("members:member_list"))
+    return client_redirect_or_redirect(request, reverse("members:member_list"))
 
 
 # --- Adding members ------------------------------------------------------------------
@@ -270,13 +267,13 @@ def invite_revoke(request: HttpRequest, pk: int) -> HttpResponse:
         actions.revoke_invite(invite=invite)
     except actions.MemberError as exc:
         error, notice = str(exc), ""
-    if request.htmx:
-        return _invites_response(request, error=error, notice=notice)
-    if error:
-        messages.error(request, error)
-    else:
-        messages.success(request, notice)
-    return redirect(f"{reverse('members:member_list')}#invites")
+    return fragment_or_redirect(
+        request,
+        lambda: _invites_response(request, error=error, notice=notice),
+        f"{reverse('members:member_list')}#invites",
+        error=error,
+        notice=notice,
+    )
 
 
 @require_POST
@@ -306,7 +303,9 @@ def account_create(request: HttpRequest) -> HttpResponse:
                 )
                 link = emails.set_password_link(user=user)
                 _remember_link(request, {"link": link, "what": "set-password"})
-            return _to(request, f"{reverse('members:member_list')}#member-{user.pk}")
+            return client_redirect_or_redirect(
+                request, f"{reverse('members:member_list')}#member-{user.pk}"
+            )
     if request.htmx:
         return render(request, f"{LIST}#new_account", {"account_form": form})
     context = _list_context(request)
@@ -361,7 +360,7 @@ def profile(request: HttpRequest) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         form.save()
         messages.success(request, "Profile saved.")
-        return _to(request, reverse("members:profile"))
+        return client_redirect_or_redirect(request, reverse("members:profile"))
     context = {
         "form": form,
         "dates": _unavailable_dates(user),
@@ -378,7 +377,7 @@ def _dates_response(
     error: str = "",
     notice: str = "",
 ) -> HttpResponse:
-    if request.htmx:
+    def dates() -> HttpResponse:
         context = {
             "dates": _unavailable_dates(request.user),
             "date_form": form or UnavailableForm(),
@@ -386,11 +385,9 @@ def _dates_response(
             "dates_notice": notice,
         }
         return render(request, f"{PROFILE}#unavailable", context)
-    if error:
-        messages.error(request, error)
-    elif notice:
-        messages.success(request, notice)
-    return redirect(f"{reverse('members:profile')}#unavailable")
+
+    url = f"{reverse('members:profile')}#unavailable"
+    return fragment_or_redirect(request, dates, url, error=error, notice=notice)
 
 
 @require_POST

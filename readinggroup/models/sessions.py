@@ -6,8 +6,6 @@ import posixpath
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
-from django.db.models.signals import pre_delete
-from django.dispatch import receiver
 from django.urls import reverse
 from django.utils import timezone
 
@@ -118,7 +116,7 @@ class Session(models.Model):
         return f"{self.title} ({when})" if self.title else when
 
     def get_absolute_url(self) -> str:
-        return reverse("session_detail", args=[self.pk])
+        return reverse("schedule:session_detail", args=[self.pk])
 
     @property
     def is_cancelled(self) -> bool:
@@ -166,6 +164,10 @@ class SlotQuerySet(models.QuerySet):
 
     def claimable(self, now: dt.datetime | None = None) -> SlotQuerySet:
         return self.filter(claimable_condition(now))
+
+    def open_upcoming(self) -> SlotQuerySet:
+        """Claimable slots with their sessions, soonest first: what a paper's page offers."""
+        return self.claimable().select_related("session").order_by("session__starts_at", "position")
 
     def presented(self, before: dt.datetime | None = None) -> SlotQuerySet:
         """Presentations given (see ``presented_condition``)."""
@@ -247,16 +249,3 @@ class Slot(models.Model):
     def slides_name(self) -> str:
         """The uploaded PDF's name as the presenter chose it, without the random folder."""
         return posixpath.basename(self.slides_file.name) if self.slides_file else ""
-
-
-@receiver(pre_delete, sender=settings.AUTH_USER_MODEL)
-def _presenter_leaves_their_slots(sender: type, instance: models.Model, **kwargs: object) -> None:
-    """Deleting an account (the admin can) empties their slots the way removing a member does.
-
-    ``presenter`` is SET_NULL, and a slot without presenter may keep neither a
-    confirmation nor slides (see the constraints), so clear those first. Runs
-    inside the deletion's transaction, before Django nulls the presenter.
-    """
-    from readinggroup import scheduling  # scheduling imports the models
-
-    scheduling.forget_presenter(user=instance)

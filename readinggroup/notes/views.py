@@ -1,7 +1,7 @@
 """The notes page, and posting, editing, deleting, hiding and pinning notes.
 
 Every action answers an htmx request with the thread fragment
-(``readinggroup/thread.html#thread``) and a plain request with a redirect to the
+(``readinggroup/notes/thread.html#thread``) and a plain request with a redirect to the
 paper or session page and a message, so everything works without JavaScript.
 """
 
@@ -11,9 +11,8 @@ import datetime as dt
 from urllib.parse import urlencode
 
 from django import forms
-from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.db.models import Prefetch, Q, QuerySet
+from django.db.models import Q, QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import redirect, render
 from django.utils.html import format_html_join
@@ -23,45 +22,23 @@ from django.views.decorators.vary import vary_on_headers
 
 from papers import access as paper_access
 from papers.models import Listing, Paper, Topic
-from readinggroup import access as session_access
-from readinggroup.htmx import filters_in_use, push_results_url, wants_fragment
 from readinggroup.models import Note, Session, User
+from readinggroup.schedule import access as session_access
+from readinggroup.web import (
+    filters_in_use,
+    fragment_or_redirect,
+    push_results_url,
+    wants_fragment,
+)
 
 from . import access, actions
 from .search import search_page
 
 PAGE_SIZE = 25
-THREAD = "readinggroup/thread.html#thread"
+THREAD = "readinggroup/notes/thread.html#thread"
 
 
 # --- The thread on a paper or session page ------------------------------------------
-
-
-def thread_notes(user: User, *, paper: Paper | None = None, session: Session | None = None):
-    """Top-level notes the user may see, pinned first, each with its visible replies.
-
-    Two queries whatever the number of notes and replies.
-    """
-    replies = access.visible_notes(user).select_related("author").order_by("created_at", "pk")
-    notes = access.visible_notes(user).filter(parent__isnull=True)
-    notes = notes.filter(paper=paper) if paper is not None else notes.filter(session=session)
-    return list(
-        notes.select_related("author")
-        .prefetch_related(Prefetch("replies", queryset=replies))
-        .order_by("-pinned", "created_at", "pk")
-    )
-
-
-def thread_context(
-    request: HttpRequest, *, paper: Paper | None = None, session: Session | None = None
-) -> dict:
-    """What ``readinggroup/thread.html`` needs, for a paper page or a session page."""
-    if (paper is None) == (session is None):
-        raise TypeError("thread_context() needs exactly one of paper or session.")
-    return {
-        "thread_notes": thread_notes(request.user, paper=paper, session=session),
-        "thread_target": paper or session,
-    }
 
 
 def _thread_response(
@@ -72,16 +49,17 @@ def _thread_response(
     error: str = "",
     notice: str = "",
 ) -> HttpResponse:
-    if request.htmx:
-        kind = "session" if isinstance(target, Session) else "paper"
-        context = thread_context(request, **{kind: target})
-        context.update(thread_error=error, thread_notice=notice)
+    def thread() -> HttpResponse:
+        context = {
+            "thread_notes": Note.objects.thread(request.user, target),
+            "thread_target": target,
+            "thread_error": error,
+            "thread_notice": notice,
+        }
         return render(request, THREAD, context)
-    if error:
-        messages.error(request, error)
-    elif notice:
-        messages.success(request, notice)
-    return redirect(f"{target.get_absolute_url()}#{anchor}")
+
+    url = f"{target.get_absolute_url()}#{anchor}"
+    return fragment_or_redirect(request, thread, url, error=error, notice=notice)
 
 
 def _target(note: Note) -> Paper | Session:
@@ -257,7 +235,7 @@ class NoteFilterForm(forms.Form):
         return any(self.cleaned_data.get(k) for k in ("q", "topic", "session", "paper", "author"))
 
 
-NOTES = "readinggroup/notes.html"
+NOTES = "readinggroup/notes/notes.html"
 
 
 @require_GET
@@ -270,7 +248,7 @@ def note_list(request: HttpRequest) -> HttpResponse:
     filters = {k: v for k, v in filters_in_use(request).items() if k not in ("before", "after")}
     form = NoteFilterForm(request.GET)
     form.resolve(request.path, filters)
-    notes = form.filter(access.visible_notes(request.user)).select_related(
+    notes = form.filter(Note.objects.visible_to(request.user)).select_related(
         "author", "paper", "session"
     )
     context = {"form": form, "query": urlencode(filters), "searching": False, "more": False}

@@ -1,6 +1,6 @@
 """Organizer pages (the log, settings, digest preview and "send now") and unsubscribing.
 
-Organizer pages go through ``access.require_organizer``: members get 403, anonymous
+Organizer pages go through ``require_organizer``: members get 403, anonymous
 visitors the login page. Unsubscribing needs no login: the signed link is the key.
 """
 
@@ -22,11 +22,15 @@ from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django.views.decorators.vary import vary_on_headers
-from django_htmx.http import HttpResponseClientRedirect
 
-from readinggroup import access, outbox
-from readinggroup.htmx import filters_in_use, render_results
+from readinggroup import outbox
 from readinggroup.models import GroupSettings, Notification, NotificationStatus, User
+from readinggroup.web import (
+    client_redirect_or_redirect,
+    filters_in_use,
+    render_results,
+    require_organizer,
+)
 
 from . import delivery, digest, preferences, unsubscribe
 from . import messages as content
@@ -40,10 +44,6 @@ TOKEN_FORMAT = "%Y%m%dT%H%M%S%fZ"
 TOKEN_RE = re.compile(r"^\d{8}T\d{12}Z$")
 
 
-def _to(request: HttpRequest, url: str) -> HttpResponse:
-    return HttpResponseClientRedirect(url) if request.htmx else redirect(url)
-
-
 # --- The log -------------------------------------------------------------------------
 
 
@@ -51,7 +51,7 @@ def _to(request: HttpRequest, url: str) -> HttpResponse:
 @login_required
 @vary_on_headers("HX-Request")  # the results fragment for htmx, the whole page otherwise
 def notification_log(request: HttpRequest) -> HttpResponse:
-    access.require_organizer(request)
+    require_organizer(request)
     form = LogFilterForm(request.GET)
     rows = Notification.objects.select_related("recipient", "session").order_by(
         "-created_at", "-pk"
@@ -83,7 +83,7 @@ def notification_log(request: HttpRequest) -> HttpResponse:
 @login_required
 def notification_retry(request: HttpRequest, pk: int) -> HttpResponse:
     """Send a failed notification again (after fixing the mail settings, say)."""
-    access.require_organizer(request)
+    require_organizer(request)
     retried = Notification.objects.filter(pk=pk, status=NotificationStatus.FAILED).update(
         status=NotificationStatus.PENDING, attempts=0, last_error=""
     )
@@ -92,7 +92,9 @@ def notification_retry(request: HttpRequest, pk: int) -> HttpResponse:
         messages.success(request, "Sending it again; its status updates here.")
     else:
         messages.error(request, "Only a failed notification can be sent again.")
-    return _to(request, reverse("notifications:log") + "?" + urlencode(filters_in_use(request)))
+    return client_redirect_or_redirect(
+        request, reverse("notifications:log") + "?" + urlencode(filters_in_use(request))
+    )
 
 
 # --- Settings ------------------------------------------------------------------------
@@ -101,12 +103,12 @@ def notification_retry(request: HttpRequest, pk: int) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 @login_required
 def settings_edit(request: HttpRequest) -> HttpResponse:
-    access.require_organizer(request)
+    require_organizer(request)
     form = GroupSettingsForm(request.POST or None, instance=GroupSettings.load())
     if request.method == "POST" and form.is_valid():
         form.save()
         messages.success(request, "Notification settings saved.")
-        return _to(request, reverse("notifications:settings"))
+        return client_redirect_or_redirect(request, reverse("notifications:settings"))
     return render(request, "readinggroup/notifications/settings.html", {"form": form})
 
 
@@ -114,7 +116,7 @@ def settings_edit(request: HttpRequest) -> HttpResponse:
 @login_required
 def webhook_test(request: HttpRequest) -> HttpResponse:
     """Post a test message to the saved webhook now, and say how it went."""
-    access.require_organizer(request)
+    require_organizer(request)
     url = GroupSettings.load().webhook_url
     if not url:
         messages.error(request, "Save a webhook URL first.")
@@ -126,7 +128,7 @@ def webhook_test(request: HttpRequest) -> HttpResponse:
             messages.error(request, f"The test message failed: {exc}")
         else:
             messages.success(request, "Test message sent: check the channel.")
-    return _to(request, reverse("notifications:settings"))
+    return client_redirect_or_redirect(request, reverse("notifications:settings"))
 
 
 # --- The digest: preview and send now -------------------------------------------------
@@ -136,7 +138,7 @@ def webhook_test(request: HttpRequest) -> HttpResponse:
 @login_required
 @vary_on_headers("HX-Request")  # the preview fragment for htmx, the whole page otherwise
 def digest_preview(request: HttpRequest) -> HttpResponse:
-    access.require_organizer(request)
+    require_organizer(request)
     members = list(User.objects.filter(is_active=True).order_by("username"))
     wanted = request.GET.get("member", "")
     member = next((m for m in members if str(m.pk) == wanted), None) or request.user
@@ -160,17 +162,17 @@ def digest_preview(request: HttpRequest) -> HttpResponse:
 @login_required
 def digest_send(request: HttpRequest) -> HttpResponse:
     """Enqueue "send the digest now"; the page's token makes a double click send once."""
-    access.require_organizer(request)
+    require_organizer(request)
     token = request.POST.get("token", "")
     if not TOKEN_RE.match(token):
         messages.error(request, "Open the preview page again and press the button there.")
-        return _to(request, reverse("notifications:digest_preview"))
+        return client_redirect_or_redirect(request, reverse("notifications:digest_preview"))
     outbox.enqueue("notifications.send_digest_now", token=token)
     messages.success(
         request,
         "The digest is on its way to every member who gets it; each appears here as it is sent.",
     )
-    return _to(request, reverse("notifications:log") + "?kind=digest")
+    return client_redirect_or_redirect(request, reverse("notifications:log") + "?kind=digest")
 
 
 # --- Unsubscribing -------------------------------------------------------------------

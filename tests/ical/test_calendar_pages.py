@@ -9,9 +9,9 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
-from readinggroup import scheduling
 from readinggroup.ical import tokens
 from readinggroup.models import User
+from readinggroup.schedule import scheduling
 from tests.factories import PaperFactory
 from tests.ical.conftest import SITE, events, make_sessions, parse
 

@@ -8,9 +8,9 @@ from zoneinfo import ZoneInfo
 import pytest
 from django.utils import timezone
 
-from readinggroup import scheduling
 from readinggroup.ical.ics import feed_sessions, for_calendar, session_calendar
 from readinggroup.models import Session
+from readinggroup.schedule import scheduling
 from tests.factories import PaperFactory
 from tests.ical.conftest import events, parse
 

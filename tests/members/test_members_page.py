@@ -5,7 +5,6 @@ import re
 import pytest
 from django.urls import reverse
 
-from readinggroup.members import history
 from readinggroup.models import SessionStatus, User
 from tests.factories import UserFactory
 
@@ -34,7 +33,7 @@ def test_presentation_count_counts_only_past_scheduled_sessions(member) -> None:
     make_session(days=-10, presenters=[member, None])
     make_session(days=-5, presenters=[member], status=SessionStatus.CANCELLED)
     make_session(days=+5, presenters=[member])
-    stats = history.with_presentation_stats(User.objects.filter(pk=member.pk)).get()
+    stats = User.objects.filter(pk=member.pk).with_presentation_stats().get()
     assert stats.presented_count == 2
 
 

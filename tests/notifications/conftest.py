@@ -18,9 +18,9 @@ from aiosmtpd.controller import Controller
 from django.core import mail
 from django.db import connection
 
-from readinggroup import scheduling
 from readinggroup.models import GroupSettings, OutboxMessage, Session, User
 from readinggroup.notifications import tasks
+from readinggroup.schedule import scheduling
 from tests.factories import OrganizerFactory, PaperFactory
 
 SITE = "https://reading.example.org"

@@ -11,7 +11,6 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import escape
 
-from readinggroup import scheduling
 from readinggroup.models import (
     Channel,
     GroupSettings,
@@ -21,6 +20,7 @@ from readinggroup.models import (
     OutboxMessage,
 )
 from readinggroup.notes.actions import post_note
+from readinggroup.schedule import scheduling
 from tests.factories import UserFactory
 
 from .conftest import run_outbox

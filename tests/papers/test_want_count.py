@@ -16,8 +16,8 @@ from benchmarks.generate import generate_group
 from benchmarks.shapes import SHAPES
 from papers.merging import merge_papers
 from papers.models import Paper
+from papers.wants import set_want
 from readinggroup.models import User, WantToRead
-from readinggroup.scheduling import set_want
 from tests.factories import PaperFactory, UserFactory
 
 pytestmark = pytest.mark.django_db

@@ -6,8 +6,8 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from readinggroup import scheduling
 from readinggroup.models import Session, Unavailability, User
+from readinggroup.schedule import scheduling
 from tests.factories import PaperFactory
 
 pytestmark = pytest.mark.django_db
@@ -47,7 +47,7 @@ def test_paper_page_offers_open_slots_of_upcoming_sessions(
     # Only slot 2 of week 1 is open: week 2's only slot is locked, the rest past or cancelled.
     open_slot = soon.slots.get(position=2)
     assert html.count("Present here</button>") == 1
-    assert f'formaction="{reverse("slot_claim", args=[open_slot.pk])}"' in html
+    assert f'formaction="{reverse("schedule:slot_claim", args=[open_slot.pk])}"' in html
     assert f'{_when(soon)} · Week 1 <span class="muted">· slot 2</span>' in html
     assert f'<input type="hidden" name="paper" value="{paper.pk}">' in html
 
@@ -62,7 +62,7 @@ def test_claim_from_paper_page_lands_on_the_session(member_client, member, organ
     session = _session(organizer, 3, title="Week 1")
     slot = session.slots.get(position=2)
     response = member_client.post(
-        reverse("slot_claim", args=[slot.pk]),
+        reverse("schedule:slot_claim", args=[slot.pk]),
         {"paper": paper.pk, "next": paper.get_absolute_url()},
         follow=True,
     )
@@ -88,7 +88,7 @@ def test_claim_from_paper_page_refused_returns_to_the_paper(
     slot = session.slots.get(position=1)
     scheduling.claim_slot(slot=slot, user=other_member, paper=PaperFactory())
     response = member_client.post(
-        reverse("slot_claim", args=[slot.pk]),
+        reverse("schedule:slot_claim", args=[slot.pk]),
         {"paper": paper.pk, "next": paper.get_absolute_url()},
         follow=True,
     )
@@ -96,7 +96,7 @@ def test_claim_from_paper_page_refused_returns_to_the_paper(
     assert "Too late: Otto Other has just taken this slot." in response.content.decode()
     Unavailability.objects.create(user=member, date=timezone.localtime(session.starts_at).date())
     response = member_client.post(
-        reverse("slot_claim", args=[session.slots.get(position=2).pk]),
+        reverse("schedule:slot_claim", args=[session.slots.get(position=2).pk]),
         {"paper": paper.pk, "next": paper.get_absolute_url()},
         follow=True,
     )
@@ -109,7 +109,7 @@ def test_claim_next_to_another_site_is_ignored(member_client, other_member, orga
     slot = session.slots.get(position=1)
     scheduling.claim_slot(slot=slot, user=other_member, paper=PaperFactory())
     response = member_client.post(
-        reverse("slot_claim", args=[slot.pk]),
+        reverse("schedule:slot_claim", args=[slot.pk]),
         {"paper": paper.pk, "next": "https://evil.example/"},
     )
     assert response["Location"] == session.get_absolute_url()

@@ -13,7 +13,6 @@ from django.utils import timezone
 from readinggroup.models import Note, Session
 from readinggroup.notes import actions
 from readinggroup.notes.actions import NoteError, post_note
-from readinggroup.notes.views import thread_context
 from tests.factories import ListingFactory, OrganizerFactory, PaperFactory, UserFactory
 from tests.html import shown_notes
 
@@ -500,34 +499,30 @@ def test_thread_template_on_session_posts_to_session(rf, member, session_note, s
 
     request = rf.get("/")
     request.user = member
-    html = render_to_string(
-        "readinggroup/thread.html", thread_context(request, session=session), request=request
-    )
+    context = {"thread_notes": Note.objects.thread(member, session), "thread_target": session}
+    html = render_to_string("readinggroup/notes/thread.html", context, request=request)
     assert f'<input type="hidden" name="session" value="{session.pk}">' in html
     assert f'id="note-{session_note.pk}"' in html
 
 
 @pytest.mark.parametrize("size", [1, 15])
-def test_thread_context_query_count_is_fixed(
-    rf, member, other_member, paper, django_assert_num_queries, size: int
+def test_thread_query_count_is_fixed(
+    member, other_member, paper, django_assert_num_queries, size: int
 ) -> None:
     for i in range(size):
         parent = post_note(author=member, body=f"note {i}", paper=paper)
         post_note(author=other_member, body="reply", parent=parent)
         post_note(author=member, body="reply", parent=parent)
-    request = rf.get("/")
-    request.user = other_member
     with django_assert_num_queries(2):  # top-level notes with authors, replies with authors
-        context = thread_context(request, paper=paper)
-        authors = {r.author.name for n in context["thread_notes"] for r in n.replies.all()}
-    assert len(context["thread_notes"]) == size and authors == {"Mira Member", "Otto Other"}
+        notes = list(Note.objects.thread(other_member, paper))
+        authors = {r.author.name for n in notes for r in n.replies.all()}
+    assert len(notes) == size and authors == {"Mira Member", "Otto Other"}
 
 
-def test_thread_context_needs_exactly_one_target(rf, member, paper, session) -> None:
-    request = rf.get("/")
-    request.user = member
-    with pytest.raises(TypeError):
-        thread_context(request, paper=paper, session=session)
+def test_thread_of_a_session_leaves_out_the_papers_notes(member, paper, session) -> None:
+    on_session = post_note(author=member, body="About the session", session=session)
+    post_note(author=member, body="About the paper", paper=paper)
+    assert list(Note.objects.thread(member, session)) == [on_session]
 
 
 # --- The notes page ------------------------------------------------------------------

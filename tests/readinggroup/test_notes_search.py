@@ -11,7 +11,6 @@ from django.urls import reverse
 
 from readinggroup.models import Note
 from readinggroup.notes import actions
-from readinggroup.notes.access import visible_notes
 from readinggroup.notes.actions import post_note
 from readinggroup.notes.search import (
     SEARCH_CONFIG,
@@ -253,7 +252,7 @@ def test_search_notes_hidden_notes_only_for_author_and_organizers(
     note = _note(member, paper, "a hidden remark about paging")
     actions.set_hidden(note=note, hidden=True)
     for user, expected in ((member, [note]), (organizer, [note]), (other_member, [])):
-        assert list(_search("paging", notes=visible_notes(user))) == expected
+        assert list(_search("paging", notes=Note.objects.visible_to(user))) == expected
 
 
 def test_notes_page_search_hides_hidden_notes_from_other_members(

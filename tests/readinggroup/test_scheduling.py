@@ -12,9 +12,10 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
-from readinggroup import scheduling, slides
+from papers.wants import set_want
 from readinggroup.models import Session, SessionStatus, Slot, Unavailability
-from readinggroup.scheduling import SchedulingError
+from readinggroup.schedule import scheduling, slides
+from readinggroup.schedule.scheduling import SchedulingError
 from tests.factories import PaperFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -220,7 +221,7 @@ def test_open_upcoming_slots_are_the_claimable_ones(session, organizer, member) 
         by=organizer, starts_at=timezone.now() - dt.timedelta(days=1), slot_count=1
     )
     assert past.slots.count() == 1
-    assert list(scheduling.open_upcoming_slots()) == [_slot(session, 2)]
+    assert list(Slot.objects.open_upcoming()) == [_slot(session, 2)]
 
 
 def test_scribe_volunteer_first_one_wins(session, member, other_member) -> None:
@@ -233,10 +234,10 @@ def test_scribe_volunteer_first_one_wins(session, member, other_member) -> None:
 
 def test_want_to_read_is_idempotent(member) -> None:
     paper = PaperFactory()
-    scheduling.set_want(user=member, paper=paper, wanted=True)
-    scheduling.set_want(user=member, paper=paper, wanted=True)
+    set_want(user=member, paper=paper, wanted=True)
+    set_want(user=member, paper=paper, wanted=True)
     assert paper.wants.count() == 1
-    scheduling.set_want(user=member, paper=paper, wanted=False)
+    set_want(user=member, paper=paper, wanted=False)
     assert paper.wants.count() == 0
 
 
@@ -257,7 +258,7 @@ def test_claim_race_two_concurrent_requests_one_winner(organizer) -> None:
         client.force_login(racers[i])
         barrier.wait()
         responses[i] = client.post(
-            reverse("slot_claim", args=[slot.pk]),
+            reverse("schedule:slot_claim", args=[slot.pk]),
             {"paper": papers[i].pk},
             headers={"HX-Request": "true"},
         )
@@ -454,7 +455,7 @@ def test_one_member_claiming_two_slots_of_a_session_at_once_gets_one(organizer) 
         client.force_login(racer)
         barrier.wait()
         response = client.post(
-            reverse("slot_claim", args=[slots[i].pk]),
+            reverse("schedule:slot_claim", args=[slots[i].pk]),
             {"paper": papers[i].pk},
             headers={"HX-Request": "true"},
         )

@@ -7,9 +7,9 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
-from readinggroup import scheduling
 from readinggroup.models import Session, SessionStatus, Slot, User
 from readinggroup.notes.actions import post_note
+from readinggroup.schedule import scheduling
 from tests.factories import PaperFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -31,7 +31,7 @@ def _future(days: int = 10) -> str:
 
 
 def test_session_create_for_organizer_only(organizer_client, member_client, client) -> None:
-    url = reverse("session_create")
+    url = reverse("schedule:session_create")
     data = {"title": "Kick-off", "starts_at": _future(), "duration_minutes": 60, "slot_count": 3}
     assert client.get(url)["Location"].startswith(reverse("login"))
     assert member_client.post(url, data).status_code == 403
@@ -45,7 +45,7 @@ def test_session_create_for_organizer_only(organizer_client, member_client, clie
 
 def test_series_form_creates_weekly_sessions(organizer_client) -> None:
     response = organizer_client.post(
-        reverse("series_create"),
+        reverse("schedule:series_create"),
         {
             "title": "Systems",
             "first": "2031-01-09",
@@ -63,7 +63,7 @@ def test_series_form_creates_weekly_sessions(organizer_client) -> None:
 
 def test_series_form_bad_skip_date_is_explained(organizer_client) -> None:
     response = organizer_client.post(
-        reverse("series_create"),
+        reverse("schedule:series_create"),
         {
             "title": "S",
             "first": "2031-01-09",
@@ -81,7 +81,7 @@ def test_series_form_bad_skip_date_is_explained(organizer_client) -> None:
 
 
 def test_session_cancel_forbidden_to_members(member_client, organizer_client, session) -> None:
-    url = reverse("session_cancel", args=[session.pk])
+    url = reverse("schedule:session_cancel", args=[session.pk])
     assert member_client.post(url).status_code == 403
     session.refresh_from_db()
     assert session.status == SessionStatus.SCHEDULED
@@ -91,7 +91,7 @@ def test_session_cancel_forbidden_to_members(member_client, organizer_client, se
 
 
 def test_session_edit_reschedules_and_changes_slots(organizer_client, session) -> None:
-    url = reverse("session_edit", args=[session.pk])
+    url = reverse("schedule:session_edit", args=[session.pk])
     new_start = _future(days=20)
     organizer_client.post(
         url,
@@ -105,7 +105,7 @@ def test_session_edit_reschedules_and_changes_slots(organizer_client, session) -
 def test_claim_with_htmx_returns_slot_fragment(member_client, member, session) -> None:
     paper = PaperFactory(title="Pollux: Co-adaptive Cluster Scheduling")
     response = member_client.post(
-        reverse("slot_claim", args=[_slot(session).pk]),
+        reverse("schedule:slot_claim", args=[_slot(session).pk]),
         {"paper": paper.pk},
         headers={"HX-Request": "true"},
     )
@@ -119,7 +119,7 @@ def test_claim_with_htmx_returns_slot_fragment(member_client, member, session) -
 def test_claim_without_javascript_redirects_with_message(member_client, session) -> None:
     paper = PaperFactory()
     response = member_client.post(
-        reverse("slot_claim", args=[_slot(session).pk]), {"paper": paper.pk}, follow=True
+        reverse("schedule:slot_claim", args=[_slot(session).pk]), {"paper": paper.pk}, follow=True
     )
     assert response.redirect_chain == [(session.get_absolute_url(), 302)]
     assert "The slot is yours." in response.content.decode()
@@ -128,7 +128,7 @@ def test_claim_without_javascript_redirects_with_message(member_client, session)
 def test_claim_lost_shows_the_truth(member_client, other_member, session) -> None:
     scheduling.claim_slot(slot=_slot(session), user=other_member, paper=PaperFactory(title="Taken"))
     response = member_client.post(
-        reverse("slot_claim", args=[_slot(session).pk]),
+        reverse("schedule:slot_claim", args=[_slot(session).pk]),
         {"paper": PaperFactory().pk},
         headers={"HX-Request": "true"},
     )
@@ -139,7 +139,7 @@ def test_claim_lost_shows_the_truth(member_client, other_member, session) -> Non
 
 def test_claim_with_forged_paper_id_is_refused(member_client, session) -> None:
     response = member_client.post(
-        reverse("slot_claim", args=[_slot(session).pk]),
+        reverse("schedule:slot_claim", args=[_slot(session).pk]),
         {"paper": "999999"},
         headers={"HX-Request": "true"},
     )
@@ -150,7 +150,7 @@ def test_claim_with_forged_paper_id_is_refused(member_client, session) -> None:
 def test_assign_forbidden_to_members_allowed_to_organizer(
     member_client, organizer_client, member, session
 ) -> None:
-    url = reverse("slot_assign", args=[_slot(session).pk])
+    url = reverse("schedule:slot_assign", args=[_slot(session).pk])
     paper = PaperFactory()
     assert member_client.post(url, {"presenter": member.pk, "paper": paper.pk}).status_code == 403
     assert _slot(session).presenter is None
@@ -168,7 +168,9 @@ def test_confirm_by_other_member_is_refused(
     scheduling.assign_slot(
         slot=_slot(session), by=organizer, presenter=other_member, paper=PaperFactory()
     )
-    response = member_client.post(reverse("slot_confirm", args=[_slot(session).pk]), follow=True)
+    response = member_client.post(
+        reverse("schedule:slot_confirm", args=[_slot(session).pk]), follow=True
+    )
     assert "no assignment of yours" in response.content.decode()
     assert not _slot(session).is_confirmed
 
@@ -238,13 +240,13 @@ def test_session_list_query_count_is_fixed(
     _sessions(organizer, upcoming=sessions, past=sessions)
     # session, user, then for upcoming and for past: count, a page, its slots
     with django_assert_num_queries(8):
-        response = member_client.get(reverse("session_list"))
+        response = member_client.get(reverse("schedule:session_list"))
     assert response.content.decode().count("Slot 1 open") == 2 * min(sessions, 20)
 
 
 def test_session_list_pages_each_list_keeping_the_other(member_client, organizer) -> None:
     _sessions(organizer, upcoming=23, past=21)
-    html = member_client.get(reverse("session_list")).content.decode()
+    html = member_client.get(reverse("schedule:session_list")).content.decode()
     upcoming, past = _titles(html)
     assert upcoming == [f"Upcoming {i}" for i in range(1, 21)]  # soonest first
     assert past == [f"Past {i}" for i in range(1, 21)]  # latest first
@@ -254,12 +256,14 @@ def test_session_list_pages_each_list_keeping_the_other(member_client, organizer
     )
     assert '<a rel="next" href="?past=2" hx-get="?past=2" hx-target="#past-sessions"' in html
 
-    html = member_client.get(reverse("session_list"), {"upcoming": "2"}).content.decode()
+    html = member_client.get(reverse("schedule:session_list"), {"upcoming": "2"}).content.decode()
     assert _titles(html) == (["Upcoming 21", "Upcoming 22", "Upcoming 23"], past)
     assert 'href="?upcoming=2&amp;past=2"' in html  # the past list's next page keeps ours
     assert "Later sessions →" not in html
 
-    html = member_client.get(reverse("session_list"), {"upcoming": "2", "past": "2"}).content
+    html = member_client.get(
+        reverse("schedule:session_list"), {"upcoming": "2", "past": "2"}
+    ).content
     assert _titles(html.decode()) == (["Upcoming 21", "Upcoming 22", "Upcoming 23"], ["Past 21"])
     assert (
         'href="?upcoming=2&amp;past=1" hx-get="?upcoming=2&amp;past=1" hx-target="#past'
@@ -270,13 +274,15 @@ def test_session_list_pages_each_list_keeping_the_other(member_client, organizer
 @pytest.mark.parametrize("number", ["0", "-1", "two", "9" * 50, "²"])
 def test_session_list_bad_page_number_shows_first_page(member_client, organizer, number) -> None:
     _sessions(organizer, upcoming=2, past=1)
-    html = member_client.get(reverse("session_list"), {"upcoming": number}).content.decode()
+    html = member_client.get(
+        reverse("schedule:session_list"), {"upcoming": number}
+    ).content.decode()
     assert _titles(html) == (["Upcoming 1", "Upcoming 2"], ["Past 1"])
 
 
 def test_session_list_page_past_the_end_shows_the_last(member_client, organizer) -> None:
     _sessions(organizer, upcoming=2, past=21)
-    html = member_client.get(reverse("session_list"), {"past": "5"}).content.decode()
+    html = member_client.get(reverse("schedule:session_list"), {"past": "5"}).content.decode()
     assert _titles(html) == (["Upcoming 1", "Upcoming 2"], ["Past 21"])
     assert "Page 2 of 2" in html
 
@@ -288,7 +294,7 @@ def test_session_list_htmx_pager_gets_only_its_list(
     # session, user, the past list's count, page, slots
     with django_assert_num_queries(5):
         response = member_client.get(
-            reverse("session_list"),
+            reverse("schedule:session_list"),
             {"past": "2"},
             headers={"HX-Request": "true", "HX-Target": "past-sessions"},
         )
@@ -301,7 +307,7 @@ def test_session_list_htmx_pager_gets_only_its_list(
 
 def test_want_toggle_htmx_and_plain(member_client, member) -> None:
     paper = PaperFactory()
-    url = reverse("want_toggle", args=[paper.pk])
+    url = reverse("papers:want_toggle", args=[paper.pk])
     response = member_client.post(url, {"wanted": "1"}, headers={"HX-Request": "true"})
     html = response.content.decode().strip()
     assert html.startswith('<form id="want"')
@@ -341,7 +347,7 @@ def test_unconfirmed_assignment_visible_to_organizers(
     html = organizer_client.get(session.get_absolute_url()).content.decode()
     assert f"Assigned by Olga Organizer · {_stamp(slot.assigned_at)}</p>" in html
     assert '<span class="badge warn">waiting for confirmation</span>' in html
-    listing = organizer_client.get(reverse("session_list")).content.decode()
+    listing = organizer_client.get(reverse("schedule:session_list")).content.decode()
     assert "<strong>Mira Member</strong>: " in listing
     assert '<span class="muted">(unconfirmed)</span>' in listing
 
@@ -367,7 +373,7 @@ def test_claim_with_htmx_query_count_is_fixed(
         UserFactory()
         post_note(author=organizer, body=f"Note {i}", session=session)
     paper = PaperFactory(title="Pollux")
-    url = reverse("slot_claim", args=[_slot(session).pk])
+    url = reverse("schedule:slot_claim", args=[_slot(session).pk])
     # session, user, the slot, the paper, unavailable?, archive, savepoint, claim, touch,
     # release, the fresh slot for the fragment (no picker: it is taken; no notes, no slots)
     with django_assert_num_queries(11):
@@ -385,7 +391,7 @@ def test_assign_with_htmx_query_count_is_fixed(
         UserFactory()
         post_note(author=organizer, body=f"Note {i}", session=session)
     paper = PaperFactory(title="Pollux")
-    url = reverse("slot_assign", args=[_slot(session).pk])
+    url = reverse("schedule:slot_assign", args=[_slot(session).pk])
     # session, user, the slot, the presenter, the paper, unavailable?, archive, savepoint,
     # lock, save, touch, release, the fresh slot, the picker and members to assign again
     with django_assert_num_queries(15):
@@ -402,7 +408,7 @@ def test_assign_with_htmx_query_count_is_fixed(
 def test_claim_second_slot_with_htmx_says_why(member_client, member, session) -> None:
     scheduling.claim_slot(slot=_slot(session, 1), user=member, paper=PaperFactory())
     response = member_client.post(
-        reverse("slot_claim", args=[_slot(session, 2).pk]),
+        reverse("schedule:slot_claim", args=[_slot(session, 2).pk]),
         {"paper": PaperFactory().pk},
         headers={"HX-Request": "true"},
     )

@@ -13,8 +13,8 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
-from readinggroup import scheduling, slides
 from readinggroup.models import Session, Slot, User
+from readinggroup.schedule import scheduling, slides
 from tests.factories import PaperFactory
 
 pytestmark = pytest.mark.django_db
@@ -57,7 +57,9 @@ def _pdf(name: str = "My talk.pdf", data: bytes = PDF) -> SimpleUploadedFile:
 
 
 def _upload(client: Client, slot: Slot, upload: SimpleUploadedFile, **kwargs) -> object:
-    return client.post(reverse("slot_slides_set", args=[slot.pk]), {"file": upload}, **kwargs)
+    return client.post(
+        reverse("schedule:slot_slides_set", args=[slot.pk]), {"file": upload}, **kwargs
+    )
 
 
 def _files(root: Path) -> list[Path]:
@@ -71,10 +73,8 @@ def test_slides_upload_by_presenter_stored_under_unguessable_name(
     assert response.redirect_chain == [(slot.session.get_absolute_url(), 302)]
     html = response.content.decode()
     assert "Slides saved." in html
-    assert (
-        f'<a href="{reverse("slot_slides", args=[slot.pk])}" target="_blank">Slides (PDF)</a>'
-        in (html)
-    )
+    slides_url = reverse("schedule:slot_slides", args=[slot.pk])
+    assert f'<a href="{slides_url}" target="_blank">Slides (PDF)</a>' in html
     slot.refresh_from_db()
     match = STORED.match(slot.slides_file.name)
     assert match and match["name"] == "My_talk.pdf"
@@ -86,7 +86,7 @@ def test_slides_served_only_to_logged_in_members(
 ) -> None:
     _upload(member_client, slot, _pdf())
     slot.refresh_from_db()
-    url = reverse("slot_slides", args=[slot.pk])
+    url = reverse("schedule:slot_slides", args=[slot.pk])
     response = other_client.get(url)
     assert response["Content-Type"] == "application/pdf"
     assert response["Content-Disposition"] == 'inline; filename="My_talk.pdf"'
@@ -106,7 +106,7 @@ def test_slides_served_only_to_logged_in_members(
 
 def test_slides_pdf_shown_inline_in_a_sandbox(member_client, slot) -> None:
     _upload(member_client, slot, _pdf())
-    response = member_client.get(reverse("slot_slides", args=[slot.pk]))
+    response = member_client.get(reverse("schedule:slot_slides", args=[slot.pk]))
     assert response["Content-Disposition"].startswith("inline;")
     # A PDF viewer may run the file's script: sandboxed, it has no access to our origin.
     assert response["Content-Security-Policy"] == "sandbox"
@@ -114,7 +114,7 @@ def test_slides_pdf_shown_inline_in_a_sandbox(member_client, slot) -> None:
 
 
 def test_slides_view_without_upload_is_404(member_client, slot) -> None:
-    response = member_client.get(reverse("slot_slides", args=[slot.pk]))
+    response = member_client.get(reverse("schedule:slot_slides", args=[slot.pk]))
     assert response.status_code == 404
     assert response["Content-Type"].startswith("text/html")
     assert "Content-Disposition" not in response and not response.content.startswith(b"%PDF")
@@ -143,7 +143,7 @@ def test_slides_too_big_refused_before_storing(member_client, slot, media_root, 
 @pytest.mark.parametrize("link", ["ftp://example.org/talk.pdf", "javascript:alert(1)"])
 def test_slides_link_must_be_http_or_https(member_client, slot, link: str) -> None:
     response = member_client.post(
-        reverse("slot_slides_set", args=[slot.pk]), {"url": link}, follow=True
+        reverse("schedule:slot_slides_set", args=[slot.pk]), {"url": link}, follow=True
     )
     assert "Enter a web link starting with https:// or http://." in response.content.decode()
     slot.refresh_from_db()
@@ -152,7 +152,7 @@ def test_slides_link_must_be_http_or_https(member_client, slot, link: str) -> No
 
 def test_slides_link_with_htmx_returns_the_slot_fragment(member_client, slot) -> None:
     response = member_client.post(
-        reverse("slot_slides_set", args=[slot.pk]),
+        reverse("schedule:slot_slides_set", args=[slot.pk]),
         {"url": "https://example.org/deck"},
         headers={"HX-Request": "true"},
     )
@@ -169,7 +169,9 @@ def test_slides_link_with_htmx_returns_the_slot_fragment(member_client, slot) ->
 
 
 def test_slides_empty_form_is_explained(member_client, slot) -> None:
-    response = member_client.post(reverse("slot_slides_set", args=[slot.pk]), {}, follow=True)
+    response = member_client.post(
+        reverse("schedule:slot_slides_set", args=[slot.pk]), {}, follow=True
+    )
     assert "Give a link to your slides or choose a PDF to upload." in response.content.decode()
 
 
@@ -189,11 +191,13 @@ def test_slides_remove_clears_link_and_file(
     member_client, slot, media_root, django_capture_on_commit_callbacks
 ) -> None:
     member_client.post(
-        reverse("slot_slides_set", args=[slot.pk]),
+        reverse("schedule:slot_slides_set", args=[slot.pk]),
         {"url": "https://example.org/deck", "file": _pdf()},
     )
     with django_capture_on_commit_callbacks(execute=True):
-        response = member_client.post(reverse("slot_slides_remove", args=[slot.pk]), follow=True)
+        response = member_client.post(
+            reverse("schedule:slot_slides_remove", args=[slot.pk]), follow=True
+        )
     html = response.content.decode()
     assert "Slides removed." in html
     assert "Slides (PDF)" not in html and "Slides (link)" not in html
@@ -205,8 +209,8 @@ def test_slides_remove_clears_link_and_file(
 def test_slides_of_someone_else_forbidden_to_members(
     other_client, client, organizer_client, slot, media_root
 ) -> None:
-    set_url = reverse("slot_slides_set", args=[slot.pk])
-    remove_url = reverse("slot_slides_remove", args=[slot.pk])
+    set_url = reverse("schedule:slot_slides_set", args=[slot.pk])
+    remove_url = reverse("schedule:slot_slides_remove", args=[slot.pk])
     assert other_client.post(set_url, {"file": _pdf()}).status_code == 403
     assert other_client.post(remove_url).status_code == 403
     anonymous = client.post(set_url, {"url": "https://example.org/x"})
@@ -232,7 +236,7 @@ def test_slides_form_shown_to_presenter_and_organizer_only(
 
 def test_slides_links_shown_to_every_member(member_client, other_client, slot) -> None:
     member_client.post(
-        reverse("slot_slides_set", args=[slot.pk]),
+        reverse("schedule:slot_slides_set", args=[slot.pk]),
         {"url": "https://example.org/deck", "file": _pdf()},
     )
     html = other_client.get(slot.session.get_absolute_url()).content.decode()
@@ -262,7 +266,7 @@ def test_slides_leave_with_the_presenter(
     # Reassigned to someone else: the first presenter's link goes too.
     scheduling.assign_slot(slot=slot, by=organizer, presenter=member, paper=None)
     member_client.post(
-        reverse("slot_slides_set", args=[slot.pk]), {"url": "https://example.org/mira"}
+        reverse("schedule:slot_slides_set", args=[slot.pk]), {"url": "https://example.org/mira"}
     )
     scheduling.assign_slot(slot=slot, by=organizer, presenter=other_member, paper=None)
     slot.refresh_from_db()
@@ -278,7 +282,7 @@ def test_slides_saving_only_a_link_keeps_the_uploaded_pdf(
     with django_capture_on_commit_callbacks(execute=True):
         _upload(member_client, slot, _pdf())
         response = member_client.post(
-            reverse("slot_slides_set", args=[slot.pk]),
+            reverse("schedule:slot_slides_set", args=[slot.pk]),
             {"url": "https://example.org/deck"},
             follow=True,
         )
@@ -302,7 +306,7 @@ def test_slides_remove_the_pdf_checkbox_deletes_it_and_keeps_the_link(
     _upload(member_client, slot, _pdf())
     with django_capture_on_commit_callbacks(execute=True):
         response = member_client.post(
-            reverse("slot_slides_set", args=[slot.pk]),
+            reverse("schedule:slot_slides_set", args=[slot.pk]),
             {"url": "https://example.org/deck", "remove_file": "on"},
             headers={"HX-Request": "true"},
         )
@@ -318,7 +322,7 @@ def test_slides_removing_the_only_pdf_without_a_link_is_explained(
 ) -> None:
     _upload(member_client, slot, _pdf())
     response = member_client.post(
-        reverse("slot_slides_set", args=[slot.pk]), {"remove_file": "on"}, follow=True
+        reverse("schedule:slot_slides_set", args=[slot.pk]), {"remove_file": "on"}, follow=True
     )
     assert "Give a link to your slides or choose a PDF to upload." in response.content.decode()
     slot.refresh_from_db()

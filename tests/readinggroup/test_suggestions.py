@@ -8,9 +8,9 @@ from django.test import Client
 from django.urls import reverse
 
 from papers.models import Topic
-from readinggroup import scheduling
 from readinggroup.models import Session, Slot, Unavailability, User, WantToRead
-from readinggroup.suggestions import fair_candidates, suggest_presenters
+from readinggroup.schedule import scheduling
+from readinggroup.schedule.suggestions import fair_candidates, suggest_presenters
 from tests.factories import ListingFactory, PaperFactory, TopicFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -211,10 +211,10 @@ def _client(user: User) -> Client:
 
 
 def test_suggestions_organizer_only(session, people, client) -> None:
-    url = reverse("session_suggestions", args=[session.pk])
+    url = reverse("schedule:session_suggestions", args=[session.pk])
     assert _client(people["dee"]).get(url).status_code == 403
     assert client.get(url)["Location"] == f"{reverse('login')}?next={url}"
-    accept = reverse("suggestions_accept", args=[session.pk])
+    accept = reverse("schedule:suggestions_accept", args=[session.pk])
     slot = session.slots.get(position=1)
     pick = f"{slot.pk}:{people['dee'].pk}:"
     assert _client(people["dee"]).post(accept, {"pick": pick}).status_code == 403
@@ -226,7 +226,7 @@ def test_suggestions_organizer_only(session, people, client) -> None:
 
 def test_suggestions_htmx_fragment_and_plain_page(session, people) -> None:
     organizer = _client(people["olga"])
-    url = reverse("session_suggestions", args=[session.pk])
+    url = reverse("schedule:session_suggestions", args=[session.pk])
     response = organizer.get(url, headers={"HX-Request": "true"})
     html = response.content.decode().strip()
     assert html.startswith('<section class="card suggestions" id="suggestions">')
@@ -247,7 +247,7 @@ def test_suggestions_page_query_count_is_fixed(
     for i in range(members):
         _want(PaperFactory(), UserFactory(username=f"m{i}"))
     organizer = _client(people["olga"])
-    url = reverse("session_suggestions", args=[session.pk])
+    url = reverse("schedule:session_suggestions", args=[session.pk])
     # session, user, the session, 4 for the suggestions
     with django_assert_num_queries(7):
         organizer.get(url, headers={"HX-Request": "true"})
@@ -263,7 +263,7 @@ def test_accept_one_assigns_waiting_for_confirmation(session, people) -> None:
     paper = PaperFactory(title="Pollux")
     slot = session.slots.get(position=1)
     response = organizer.post(
-        reverse("suggestions_accept", args=[session.pk]),
+        reverse("schedule:suggestions_accept", args=[session.pk]),
         {"pick": f"{slot.pk}:{people['dee'].pk}:{paper.pk}"},
         follow=True,
     )
@@ -284,7 +284,7 @@ def test_accept_all_with_htmx_assigns_every_slot(session, people) -> None:
         for s in suggest_presenters(session)
     ]
     response = organizer.post(
-        reverse("suggestions_accept", args=[session.pk]),
+        reverse("schedule:suggestions_accept", args=[session.pk]),
         {"pick": picks},
         headers={"HX-Request": "true"},
     )
@@ -305,7 +305,7 @@ def test_accept_skips_slot_or_paper_taken_meanwhile(session, people) -> None:
     other = _session(people["olga"], slots=1, at=SESSION_AT + dt.timedelta(days=7))
     scheduling.claim_slot(slot=other.slots.get(), user=people["ada"], paper=wanted)
     response = organizer.post(
-        reverse("suggestions_accept", args=[session.pk]), {"pick": picks}, follow=True
+        reverse("schedule:suggestions_accept", args=[session.pk]), {"pick": picks}, follow=True
     )
     html = response.content.decode()
     assert "Slot 1 skipped: Bob took slot 1 meanwhile." in html
@@ -318,7 +318,7 @@ def test_accept_skips_slot_or_paper_taken_meanwhile(session, people) -> None:
 
 def test_accept_forged_or_empty_picks_change_nothing(session, people) -> None:
     organizer = _client(people["olga"])
-    url = reverse("suggestions_accept", args=[session.pk])
+    url = reverse("schedule:suggestions_accept", args=[session.pk])
     other = _session(people["olga"], slots=1, at=SESSION_AT + dt.timedelta(days=7))
     response = organizer.post(url, {"pick": "x:y:z"}, follow=True)
     assert "Nothing to accept: ask for suggestions again." in response.content.decode()
@@ -332,7 +332,7 @@ def test_accept_forged_or_empty_picks_change_nothing(session, people) -> None:
 
 def test_suggestions_vary_on_htmx_so_caches_keep_fragment_and_page_apart(session, people) -> None:
     organizer = _client(people["olga"])
-    url = reverse("session_suggestions", args=[session.pk])
+    url = reverse("schedule:session_suggestions", args=[session.pk])
     for headers in ({"HX-Request": "true"}, {}):
         response = organizer.get(url, headers=headers)
         assert "HX-Request" in [v.strip() for v in response["Vary"].split(",")]
@@ -354,7 +354,7 @@ def test_suggestions_vary_on_htmx_so_caches_keep_fragment_and_page_apart(session
 def test_accept_malformed_picks_say_so_and_change_nothing(session, people, pick: str) -> None:
     organizer = _client(people["olga"])
     response = organizer.post(
-        reverse("suggestions_accept", args=[session.pk]), {"pick": pick}, follow=True
+        reverse("schedule:suggestions_accept", args=[session.pk]), {"pick": pick}, follow=True
     )
     assert response.redirect_chain == [(session.get_absolute_url(), 302)]
     assert "Nothing to accept: ask for suggestions again." in response.content.decode()
@@ -366,7 +366,7 @@ def test_accept_keeps_the_good_picks_beside_a_malformed_one(session, people) -> 
     slot = session.slots.get(position=1)
     picks = ["²:1:1", f"{slot.pk}:{people['dee'].pk}:"]
     response = organizer.post(
-        reverse("suggestions_accept", args=[session.pk]), {"pick": picks}, follow=True
+        reverse("schedule:suggestions_accept", args=[session.pk]), {"pick": picks}, follow=True
     )
     assert "Slot 1: Dee asked to present." in response.content.decode()
     slot.refresh_from_db()
@@ -378,7 +378,7 @@ def test_accept_one_person_twice_in_a_session_is_skipped_with_why(session, peopl
     slot1, slot2 = session.slots.order_by("position")
     dee = people["dee"].pk
     response = organizer.post(
-        reverse("suggestions_accept", args=[session.pk]),
+        reverse("schedule:suggestions_accept", args=[session.pk]),
         {"pick": [f"{slot1.pk}:{dee}:", f"{slot2.pk}:{dee}:"]},
         follow=True,
     )

@@ -6,13 +6,19 @@ from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest
 from django.shortcuts import get_object_or_404
 
-from .models import Session, Slot
+from readinggroup.models import Session, Slot
+from readinggroup.web import require_organizer
+
 from .slides import can_change_slides
 
-
-def require_organizer(request: HttpRequest) -> None:
-    if not request.user.is_authenticated or not request.user.is_organizer:
-        raise PermissionDenied("Only organizers can do this.")
+__all__ = [
+    "require_organizer",
+    "session_for_managing",
+    "session_for_viewing",
+    "slot_for_acting",
+    "slot_for_managing",
+    "slot_for_slides",
+]
 
 
 def session_for_viewing(request: HttpRequest, pk: int) -> Session:

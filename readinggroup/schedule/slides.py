@@ -18,7 +18,8 @@ from django.db import transaction
 from django.template.defaultfilters import filesizeformat
 from django.utils.text import get_valid_filename
 
-from .models import Slot, User
+from readinggroup.models import Slot, User
+
 from .scheduling import delete_file_after_commit, touch_sessions
 
 NOTHING_GIVEN = "Give a link to your slides or choose a PDF to upload."

@@ -12,13 +12,11 @@ import datetime as dt
 from dataclasses import dataclass
 
 from django.db import IntegrityError, transaction
-from django.db.models import QuerySet
 from django.utils import timezone
 
 from papers.models import Paper, Topic
-
-from .models import Series, Session, SessionStatus, Slot, Unavailability, User, WantToRead
-from .models.sessions import NO_SLIDES
+from readinggroup.models import Series, Session, SessionStatus, Slot, Unavailability, User
+from readinggroup.models.sessions import NO_SLIDES
 
 
 class SchedulingError(Exception):
@@ -323,15 +321,6 @@ def assign_slot(
     return AssignResult(warnings)
 
 
-def open_upcoming_slots() -> QuerySet[Slot]:
-    """Claimable slots, soonest first."""
-    return (
-        Slot.objects.claimable()
-        .select_related("session")
-        .order_by("session__starts_at", "position")
-    )
-
-
 def confirm_slot(*, slot: Slot, user: User) -> None:
     with transaction.atomic():
         confirmed = Slot.objects.filter(pk=slot.pk, presenter=user, confirmed_at=None).update(
@@ -415,17 +404,3 @@ def forget_presenter(*, user: User) -> None:
     slots.update(assigned_by=None, assigned_at=None, confirmed_at=None, **NO_SLIDES)
     for name in files:
         delete_file_after_commit(name)
-
-
-def set_want(*, user: User, paper: Paper, wanted: bool) -> bool:
-    """Mark or unmark a paper as wanted; idempotent, so a double click is harmless.
-
-    ``paper.want_count`` moves with the mark, in this transaction, and only when a
-    row was really inserted or deleted (the receivers beside ``WantToRead``).
-    """
-    with transaction.atomic():
-        if wanted:
-            WantToRead.objects.get_or_create(user=user, paper=paper)
-        else:
-            WantToRead.objects.filter(user=user, paper=paper).delete()
-    return wanted

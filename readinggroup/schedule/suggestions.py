@@ -22,11 +22,9 @@ from django.utils import timezone
 from django.utils.dateformat import format as date_format
 
 from papers.models import Listing, Paper
+from readinggroup.models import Session, Slot, Unavailability, User, WantToRead
 
 from . import scheduling
-from .forms import unscheduled_papers
-from .members.history import fairness_order, with_presentation_stats
-from .models import Session, Slot, Unavailability, User, WantToRead
 
 
 @dataclass(frozen=True)
@@ -64,7 +62,7 @@ def fair_candidates(session: Session, *, busy: set[int], now: dt.datetime) -> Qu
         .exclude(pk__in=busy)
         .exclude(Exists(Unavailability.objects.filter(user=OuterRef("pk"), date=day)))
     )
-    return fairness_order(with_presentation_stats(users, now))
+    return users.with_presentation_stats(now).fairness_order()
 
 
 def _in_topic(papers: QuerySet, session: Session, field_name: str = "pk") -> QuerySet:
@@ -102,7 +100,7 @@ def suggest_presenters(session: Session, *, now: dt.datetime | None = None) -> l
     for wish in wishes:
         wishes_of[wish.user_id].append(wish.paper)
     # Enough of the most wanted papers even if every other suggestion used one of them.
-    fallback = list(_in_topic(unscheduled_papers(), session)[: 2 * len(open_slots)])
+    fallback = list(_in_topic(Paper.objects.unscheduled(), session)[: 2 * len(open_slots)])
 
     topic = session.theme_topic
     in_topic = f" in {topic}" if topic else ""

@@ -4,11 +4,10 @@ import datetime as dt
 
 from django import forms
 from django.core.validators import URLValidator
-from django.db.models import Exists, OuterRef, QuerySet
 
 from papers.models import Paper, Topic
+from readinggroup.models import Session, User
 
-from .models import Session, Slot, User
 from .slides import SlidesError, check_pdf
 
 
@@ -73,12 +72,6 @@ class SeriesForm(forms.Form):
                         f"“{part.strip()}” is not a date like 2026-02-19."
                     ) from None
         return dates
-
-
-def unscheduled_papers() -> QuerySet[Paper]:
-    """Papers not in any upcoming slot, most wanted first: what the picker offers."""
-    scheduled = Slot.objects.filter(paper=OuterRef("pk"), upcoming=True)
-    return Paper.objects.filter(~Exists(scheduled)).order_by("-want_count", "title_key")
 
 
 class ClaimForm(forms.Form):

@@ -17,15 +17,13 @@ from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django.views.decorators.vary import vary_on_headers
-from django_htmx.http import HttpResponseClientRedirect
 
-from papers.access import paper_for_viewing
 from papers.models import Paper
+from readinggroup.models import Note, Session, Slot, User
+from readinggroup.web import client_redirect_or_redirect, fragment_or_redirect
 
 from . import access, scheduling, slides, suggestions
-from .forms import AssignForm, ClaimForm, SeriesForm, SessionForm, SlidesForm, unscheduled_papers
-from .models import Session, Slot, User
-from .notes.views import thread_context
+from .forms import AssignForm, ClaimForm, SeriesForm, SessionForm, SlidesForm
 
 PICKER_SIZE = 100
 SESSIONS_PER_PAGE = 20
@@ -40,7 +38,8 @@ def _slots_prefetch() -> Prefetch:
     )
 
 
-SESSION_LIST = "readinggroup/session_list.html"
+SESSION_LIST = "readinggroup/schedule/session_list.html"
+SESSION_DETAIL = "readinggroup/schedule/session_detail.html"
 SESSION_LISTS = ("upcoming", "past")
 
 
@@ -95,10 +94,11 @@ def _detail_context(request: HttpRequest, session: Session) -> dict:
         "session": session,
         "slots": slots,
         "can_claim": can_claim,
-        "picker": list(unscheduled_papers()[:PICKER_SIZE]) if needs_picker else [],
+        "picker": list(Paper.objects.unscheduled()[:PICKER_SIZE]) if needs_picker else [],
         "slides_limit_mb": _slides_limit_mb(),
         "members": _members(request) if can_claim else [],
-        **thread_context(request, session=session),
+        "thread_notes": Note.objects.thread(request.user, session),
+        "thread_target": session,
     }
 
 
@@ -113,7 +113,7 @@ def _slot_context(request: HttpRequest, slot_id: int) -> dict:
     return {
         "slot": slot,
         "can_claim": can_claim,
-        "picker": list(unscheduled_papers()[:PICKER_SIZE]) if needs_picker else [],
+        "picker": list(Paper.objects.unscheduled()[:PICKER_SIZE]) if needs_picker else [],
         "slides_limit_mb": _slides_limit_mb(),
         "members": _members(request) if can_claim else [],
     }
@@ -123,22 +123,21 @@ def _slot_context(request: HttpRequest, slot_id: int) -> dict:
 @login_required
 def session_detail(request: HttpRequest, pk: int) -> HttpResponse:
     session = access.session_for_viewing(request, pk)
-    return render(request, "readinggroup/session_detail.html", _detail_context(request, session))
+    return render(request, SESSION_DETAIL, _detail_context(request, session))
 
 
 def _slot_response(
     request: HttpRequest, slot: Slot, error: str = "", notice: str = ""
 ) -> HttpResponse:
     """After a slot action: the slot's fresh state for htmx, else back to the session page."""
-    if request.htmx:
+
+    def fragment() -> HttpResponse:
         context = _slot_context(request, slot.pk)
         context.update(slot_error=error, slot_notice=notice)
-        return render(request, "readinggroup/session_detail.html#slot", context)
-    if error:
-        messages.error(request, error)
-    elif notice:
-        messages.success(request, notice)
-    return redirect(slot.session)
+        return render(request, f"{SESSION_DETAIL}#slot", context)
+
+    url = slot.session.get_absolute_url()
+    return fragment_or_redirect(request, fragment, url, error=error, notice=notice)
 
 
 def _safe_next(request: HttpRequest) -> str:
@@ -291,10 +290,10 @@ def session_suggestions(request: HttpRequest, pk: int) -> HttpResponse:
     found = suggestions.suggest_presenters(session)
     if request.htmx:
         context = {"session": session, "suggestions": found, "suggesting": True}
-        return render(request, "readinggroup/session_detail.html#suggestions", context)
+        return render(request, f"{SESSION_DETAIL}#suggestions", context)
     context = _detail_context(request, session)
     context.update(suggestions=found, suggesting=True)
-    return render(request, "readinggroup/session_detail.html", context)
+    return render(request, SESSION_DETAIL, context)
 
 
 # ASCII digits only ("²".isdigit() is true, int("²") fails) and few enough of them to
@@ -320,13 +319,13 @@ def suggestions_accept(request: HttpRequest, pk: int) -> HttpResponse:
     picks = _picks(request)
     if not picks:
         messages.error(request, "Nothing to accept: ask for suggestions again.")
-        return _to(request, session.get_absolute_url())
+        return client_redirect_or_redirect(request, session.get_absolute_url())
     outcome = suggestions.accept_suggestions(session=session, by=request.user, picks=picks)
     for text in outcome.assigned:
         messages.success(request, text)
     for text in outcome.skipped:
         messages.error(request, text)
-    return _to(request, session.get_absolute_url())
+    return client_redirect_or_redirect(request, session.get_absolute_url())
 
 
 @require_POST
@@ -338,11 +337,7 @@ def scribe_volunteer(request: HttpRequest, pk: int) -> HttpResponse:
         messages.success(request, "You are this session's scribe.")
     except scheduling.SchedulingError as exc:
         messages.error(request, str(exc))
-    return _to(request, session.get_absolute_url())
-
-
-def _to(request: HttpRequest, url: str) -> HttpResponse:
-    return HttpResponseClientRedirect(url) if request.htmx else redirect(url)
+    return client_redirect_or_redirect(request, session.get_absolute_url())
 
 
 @require_http_methods(["GET", "POST"])
@@ -354,8 +349,10 @@ def session_create(request: HttpRequest) -> HttpResponse:
         data = form.cleaned_data
         session = scheduling.create_session(by=request.user, **data)
         messages.success(request, f"Session scheduled: {session}.")
-        return _to(request, session.get_absolute_url())
-    return render(request, "readinggroup/session_form.html", {"form": form, "session": None})
+        return client_redirect_or_redirect(request, session.get_absolute_url())
+    return render(
+        request, "readinggroup/schedule/session_form.html", {"form": form, "session": None}
+    )
 
 
 @require_http_methods(["GET", "POST"])
@@ -372,8 +369,10 @@ def session_edit(request: HttpRequest, pk: int) -> HttpResponse:
             form.add_error(None, str(exc))
         else:
             messages.success(request, "Session updated.")
-            return _to(request, session.get_absolute_url())
-    return render(request, "readinggroup/session_form.html", {"form": form, "session": session})
+            return client_redirect_or_redirect(request, session.get_absolute_url())
+    return render(
+        request, "readinggroup/schedule/session_form.html", {"form": form, "session": session}
+    )
 
 
 @require_POST
@@ -382,7 +381,7 @@ def session_cancel(request: HttpRequest, pk: int) -> HttpResponse:
     session = access.session_for_managing(request, pk)
     scheduling.cancel_session(session=session)
     messages.success(request, f"Session cancelled: {session}. Its papers are free again.")
-    return _to(request, session.get_absolute_url())
+    return client_redirect_or_redirect(request, session.get_absolute_url())
 
 
 @require_http_methods(["GET", "POST"])
@@ -398,26 +397,5 @@ def series_create(request: HttpRequest) -> HttpResponse:
         else:
             count = series.sessions.count()
             messages.success(request, f"Scheduled {count} sessions of “{series}”.")
-            return _to(request, reverse("session_list"))
-    return render(request, "readinggroup/series_form.html", {"form": form})
-
-
-@require_POST
-@login_required
-def want_toggle(request: HttpRequest, pk: int) -> HttpResponse:
-    paper = paper_for_viewing(request, pk)
-    wanted = request.POST.get("wanted") == "1"
-    scheduling.set_want(user=request.user, paper=paper, wanted=wanted)
-    if request.htmx:
-        return render(
-            request,
-            "papers/paper_detail.html#want",
-            {"paper": paper, "wanted": wanted, "want_count": _stored_want_count(paper)},
-        )
-    return redirect(paper)
-
-
-def _stored_want_count(paper: Paper) -> int:
-    """The counter the mark just updated (kept by the WantToRead signals)."""
-    paper.refresh_from_db(fields=["want_count"])
-    return paper.want_count
+            return client_redirect_or_redirect(request, reverse("schedule:session_list"))
+    return render(request, "readinggroup/schedule/series_form.html", {"form": form})
