@@ -6,7 +6,7 @@
 #   make worker a Celery worker alone (the embedded broker, or REDIS_URL if set)
 #   make beat   Celery beat alone (schedule file under var/)
 #   make test   create .venv, install with test extras, run pytest (PYTEST_ARGS passed through)
-#   make lint   ruff check .
+#   make lint   ruff check . and the import contracts (lint-imports)
 #   make bench  the benchmark (needs wrk: apt-get install wrk); BENCH_ARGS passed through,
 #               results in benchmarks/latest.md and .json (see benchmarks/README.md)
 #   make clean  remove var/ (the dev database) and staticfiles/; keeps .venv
@@ -68,6 +68,7 @@ test: $(STAMP_TEST)
 
 lint: $(STAMP_TEST)
 	$(VENV)/bin/ruff check .
+	$(VENV)/bin/lint-imports --no-cache
 
 bench: $(STAMP_RUN)
 	@command -v wrk >/dev/null || { echo "bench needs wrk: apt-get install wrk" >&2; exit 1; }
