@@ -1,33 +1,22 @@
+"""The catalogue: reading lists, topics, papers, listings, aliases, duplicate pairs and
+uploads waiting for confirmation."""
+
 from __future__ import annotations
 
 import factory
 
-from papers.models import Listing, Paper, ReadingList, Topic
+from papers.models import (
+    DuplicateCandidate,
+    Listing,
+    Paper,
+    PaperAlias,
+    PendingImport,
+    ReadingList,
+    Topic,
+)
 from papers.parsing.titles import fold, title_key
-from readinggroup.models import Role, User
 
-
-class UserFactory(factory.django.DjangoModelFactory):
-    class Meta:
-        model = User
-        django_get_or_create = ("username",)
-        skip_postgeneration_save = True
-
-    username = factory.Sequence(lambda n: f"member{n}")
-    display_name = factory.Faker("name")
-    email = factory.LazyAttribute(lambda u: f"{u.username}@example.org")
-    role = Role.MEMBER
-    password = factory.PostGenerationMethodCall("set_password", "correct horse battery staple")
-
-    @factory.post_generation
-    def _save(obj, create, extracted, **kwargs):
-        if create:
-            obj.save()
-
-
-class OrganizerFactory(UserFactory):
-    username = factory.Sequence(lambda n: f"organizer{n}")
-    role = Role.ORGANIZER
+from .users import OrganizerFactory
 
 
 class ReadingListFactory(factory.django.DjangoModelFactory):
@@ -74,3 +63,32 @@ class ListingFactory(factory.django.DjangoModelFactory):
     position = factory.Sequence(lambda n: n + 1)
     line = factory.Sequence(lambda n: n + 1)
     raw_text = factory.LazyAttribute(lambda listing: f"- *{listing.paper.title}*")
+
+
+class PaperAliasFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = PaperAlias
+
+    paper = factory.SubFactory(PaperFactory)
+    title_key = factory.Sequence(lambda n: f"an older title number {n}")
+
+
+class DuplicateCandidateFactory(factory.django.DjangoModelFactory):
+    """A pair to review; ``paper_a`` has the lower id, as the constraint demands."""
+
+    class Meta:
+        model = DuplicateCandidate
+
+    paper_a = factory.SubFactory(PaperFactory)
+    paper_b = factory.SubFactory(PaperFactory)
+    score = 0.9
+    reason = "similar titles"
+
+
+class PendingImportFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = PendingImport
+
+    uploaded_by = factory.SubFactory(OrganizerFactory)
+    filename = "list.md"
+    content = b"# Systems\n\n- *Borg: large-scale cluster management* (EuroSys 2015)\n"
