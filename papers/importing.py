@@ -16,12 +16,23 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from django.db import transaction
+from django.utils import timezone
 
 from readinggroup import outbox
 
 from . import duplicates
-from .models import Listing, Paper, PaperAlias, ReadingList, Topic, search_text
+from .models import (
+    ImportStatus,
+    Listing,
+    Paper,
+    PaperAlias,
+    PendingImport,
+    ReadingList,
+    Topic,
+    search_text,
+)
 from .parsing.base import ParsedDocument, ParsedEntry, ParseProblem
+from .parsing.detect import parse_document
 from .parsing.titles import fold, title_key
 
 # Fields an import may fill on an existing paper when the paper has none.
@@ -309,3 +320,22 @@ def _unique_citation_key(entry: ParsedEntry, taken: set[str]) -> str:
         key = f"{base}-{suffix}"
     taken.add(key)
     return key
+
+
+def confirm_import(*, pending: PendingImport) -> tuple[PendingImport, bool]:
+    """Import an upload that waited for confirmation, once: the upload is locked first, so
+    a double click or a second tab finds it applied. Returns the upload, with its summary,
+    and whether this call imported it."""
+    with transaction.atomic():
+        pending = PendingImport.objects.select_for_update().get(pk=pending.pk)
+        if pending.status == ImportStatus.APPLIED:
+            return pending, False
+        data = bytes(pending.content)
+        report = apply_import(
+            parse_document(pending.filename, data), content_sha256=content_digest(data)
+        )
+        pending.status = ImportStatus.APPLIED
+        pending.applied_at = timezone.now()
+        pending.summary = {"text": report.summary(), "reading_list": report.reading_list.pk}
+        pending.save()
+    return pending, True

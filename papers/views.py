@@ -6,7 +6,6 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.db import transaction
 from django.db.models import Count, Min, Prefetch, Q
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -21,7 +20,7 @@ from readinggroup.web import client_redirect_or_redirect, push_results_url, want
 from . import access
 from .exporting import export_bibtex
 from .forms import SORTS, CatalogueFilterForm, ImportForm
-from .importing import apply_import, content_digest, plan_import
+from .importing import confirm_import, plan_import
 from .merging import MergeConflict, dismiss_candidate, merge_candidate
 from .models import (
     DuplicateCandidate,
@@ -207,21 +206,11 @@ def import_preview(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 @login_required
 def import_confirm(request: HttpRequest, pk: int) -> HttpResponse:
-    pending = access.pending_import_for(request, pk)
-    with transaction.atomic():
-        pending = PendingImport.objects.select_for_update().get(pk=pending.pk)
-        if pending.status == ImportStatus.APPLIED:
-            messages.info(request, f"{pending.filename} was already imported.")
-        else:
-            data = bytes(pending.content)
-            report = apply_import(
-                parse_document(pending.filename, data), content_sha256=content_digest(data)
-            )
-            pending.status = ImportStatus.APPLIED
-            pending.applied_at = timezone.now()
-            pending.summary = {"text": report.summary(), "reading_list": report.reading_list.pk}
-            pending.save()
-            messages.success(request, f"Imported {report.summary()}.")
+    pending, imported = confirm_import(pending=access.pending_import_for(request, pk))
+    if imported:
+        messages.success(request, f"Imported {pending.summary['text']}.")
+    else:
+        messages.info(request, f"{pending.filename} was already imported.")
     list_id = pending.summary.get("reading_list")
     url = reverse("papers:paper_list") + (f"?list={list_id}" if list_id else "")
     return client_redirect_or_redirect(request, url)
