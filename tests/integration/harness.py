@@ -158,6 +158,11 @@ def queued_messages(folder: Path) -> list[tuple[str, dict[str, Any]]]:
     return found
 
 
+def queued_task_ids(folder: Path) -> list[str]:
+    """The task id of each message waiting in a filesystem broker folder, in order."""
+    return [json.loads(path.read_bytes())["headers"]["id"] for path in sorted(folder.glob("*.msg"))]
+
+
 # --- Celery workers ------------------------------------------------------------------
 
 
