@@ -250,6 +250,10 @@ else:
     }
 CELERY_BROKER_CONNECTION_TIMEOUT = 1
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# A worker keeps trying to reconnect however long Redis is away (Celery's default gives
+# up after 100 tries, about 45 minutes, and stops the worker). It retries every 2 to
+# 30 seconds, so it is back within 30 s of Redis.
+CELERY_BROKER_CONNECTION_MAX_RETRIES = None
 CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 1, "interval_start": 0, "interval_step": 0.2}
 # No result backend: nothing waits for a task's return value (with a Redis result
 # backend a publish while Redis is down blocks for about 19 s).

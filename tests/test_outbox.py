@@ -370,6 +370,7 @@ def test_celery_worker_settings_redeliver_tasks_of_a_lost_worker():
     assert (conf.task_acks_late, conf.task_reject_on_worker_lost) == (True, True)
     # A send in flight when Redis drops goes on and records itself sent.
     assert conf.worker_cancel_long_running_tasks_on_connection_loss is False
+    assert conf.broker_connection_max_retries is None  # a long Redis outage stops no worker
     assert conf.worker_prefetch_multiplier == 1
     assert (conf.task_soft_time_limit, conf.task_time_limit) == (50, 60)
     # Redis redelivers an unacknowledged task, and the outbox republishes an unstarted

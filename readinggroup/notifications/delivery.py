@@ -47,6 +47,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import logging
+import os
 import smtplib
 import threading
 import time
@@ -322,6 +323,10 @@ def _take(notification_id: int, *, now: dt.datetime) -> Notification | Outcome:
             return Outcome("busy", "another worker took it first")
     notification.attempts, notification.sent_at = attempts, started
     notification.lease_expires_at = expires
+    # Which process holds the lease: what to look for when a worker dies mid-send.
+    log.info(
+        "Notification %s: attempt %s taken by process %s", notification.pk, attempts, os.getpid()
+    )
     return notification
 
 
