@@ -32,9 +32,8 @@ from readinggroup.web import (
     require_organizer,
 )
 
-from . import delivery, digest, preferences, unsubscribe
+from . import delivery, digest, preferences, recovery, unsubscribe
 from . import messages as content
-from .claiming import SEND_TASK
 from .forms import GroupSettingsForm, LogFilterForm
 
 PAGE_SIZE = 50
@@ -53,7 +52,7 @@ TOKEN_RE = re.compile(r"^\d{8}T\d{12}Z$")
 def notification_log(request: HttpRequest) -> HttpResponse:
     require_organizer(request)
     form = LogFilterForm(request.GET)
-    rows = Notification.objects.select_related("recipient", "session").order_by(
+    rows = Notification.objects.select_related("recipient", "session", "send_task").order_by(
         "-created_at", "-pk"
     )
     if form.is_valid():
@@ -62,6 +61,7 @@ def notification_log(request: HttpRequest) -> HttpResponse:
         if status := form.cleaned_data["status"]:
             rows = rows.filter(status=status)
     page = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
+    page.object_list = _with_states(page.object_list, now=timezone.now())
     counts = dict(
         Notification.objects.order_by()
         .values_list("status")
@@ -79,19 +79,27 @@ def notification_log(request: HttpRequest) -> HttpResponse:
     return render(request, LOG, context)
 
 
+def _with_states(rows, *, now: dt.datetime) -> list[Notification]:
+    """The rows, each with ``state``: what it waits for (queued, sending, retrying…)."""
+    rows = list(rows)
+    for row in rows:
+        row.state = recovery.describe(row, now=now)
+    return rows
+
+
 @require_POST
 @login_required
 def notification_retry(request: HttpRequest, pk: int) -> HttpResponse:
-    """Send a failed notification again (after fixing the mail settings, say)."""
+    """Send a failed notification again (after fixing the mail settings, say), or one
+    that has waited too long now. htmx swaps the row; without JS, back to the log."""
     require_organizer(request)
-    retried = Notification.objects.filter(pk=pk, status=NotificationStatus.FAILED).update(
-        status=NotificationStatus.PENDING, attempts=0, last_error=""
-    )
-    if retried:
-        outbox.enqueue(SEND_TASK, notification_id=pk)
-        messages.success(request, "Sending it again; its status updates here.")
-    else:
-        messages.error(request, "Only a failed notification can be sent again.")
+    result = recovery.retry_now(notification_id=pk, now=timezone.now())
+    row = Notification.objects.select_related("recipient", "session", "send_task").filter(pk=pk)
+    if request.htmx and row:
+        [row] = _with_states(row, now=timezone.now())
+        context = {"n": row, "note": result.message, "query": urlencode(filters_in_use(request))}
+        return render(request, f"{LOG}#row", context)
+    (messages.success if result.done else messages.error)(request, result.message)
     return client_redirect_or_redirect(
         request, reverse("notifications:log") + "?" + urlencode(filters_in_use(request))
     )

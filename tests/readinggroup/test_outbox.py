@@ -27,6 +27,7 @@ from tests.integration.harness import (
     filesystem_broker_options,
     free_port,
     queued_messages,
+    queued_task_ids,
     use_broker,
 )
 
@@ -89,8 +90,10 @@ def test_enqueue_publishes_after_commit_and_marks_message_enqueued(
 
     assert len(callbacks) == 1
     assert queued_messages(broker) == [("notifications.send", {"notification_id": 7})]
+    assert queued_task_ids(broker) == [f"outbox-{message.pk}-1"]
     message.refresh_from_db()
     assert message.enqueued_at is not None
+    assert message.started_at is None  # published, not yet delivered
     assert (message.attempts, message.last_error) == (1, "")
 
 
@@ -141,6 +144,7 @@ def test_enqueue_with_eager_tasks_runs_task_inline(
     assert queued_messages(broker) == []
     message.refresh_from_db()
     assert message.enqueued_at is not None
+    assert message.started_at is not None  # the task ran, and said so first
 
 
 def test_publish_keeps_first_enqueued_time(broker):
@@ -190,17 +194,72 @@ def test_sweep_leaves_fresh_untried_message_to_its_own_commit(broker):
     assert fresh.enqueued_at is None
 
 
-def test_sweep_skips_enqueued_messages(broker):
+def test_sweep_skips_messages_started_or_published_within_the_visibility_timeout(broker):
+    now = timezone.now()
+    OutboxMessage.objects.create(task_name="notifications.send", attempts=1, enqueued_at=now)
     OutboxMessage.objects.create(
-        task_name="notifications.send", attempts=1, enqueued_at=timezone.now()
+        task_name="notifications.send",
+        attempts=1,
+        enqueued_at=now - dt.timedelta(hours=2),
+        started_at=now - dt.timedelta(hours=2),
+    )
+    OutboxMessage.objects.create(
+        task_name="notifications.send",
+        attempts=1,
+        enqueued_at=now - outbox.republish_after() + dt.timedelta(seconds=5),
     )
 
     assert outbox.sweep() == 0
     assert queued_messages(broker) == []
 
 
+def test_sweep_publishes_again_a_message_no_worker_started(broker, caplog):
+    """Published, then lost (Redis restarted without its data, say): after the
+    visibility timeout, the sweep publishes it again, under a new task id."""
+    published = timezone.now() - outbox.republish_after() - dt.timedelta(seconds=1)
+    lost = OutboxMessage.objects.create(
+        task_name="notifications.send",
+        kwargs={"notification_id": 4},
+        attempts=1,
+        enqueued_at=published,
+    )
+
+    assert outbox.sweep() == 1
+
+    assert queued_messages(broker) == [("notifications.send", {"notification_id": 4})]
+    assert queued_task_ids(broker) == [f"outbox-{lost.pk}-2"]
+    lost.refresh_from_db()
+    assert (lost.attempts, lost.started_at) == (2, None)
+    assert lost.enqueued_at > published + outbox.republish_after()  # the wait starts over
+    assert f"Outbox message {lost.pk} (notifications.send) was published at" in caplog.text
+    assert outbox.sweep() == 0
+
+
+def test_started_task_marks_its_outbox_message_delivered(broker):
+    message = OutboxMessage.objects.create(
+        task_name="outbox.sweep", attempts=1, enqueued_at=timezone.now()
+    )
+    app.loader.import_default_modules()
+
+    app.tasks["outbox.sweep"].apply(task_id=f"outbox-{message.pk}-1")
+
+    message.refresh_from_db()
+    started = message.started_at
+    assert started is not None
+    # A second run (a duplicate) keeps the first start; other task ids change nothing.
+    app.tasks["outbox.sweep"].apply(task_id=f"outbox-{message.pk}-2")
+    app.tasks["outbox.sweep"].apply(task_id="4b1c0a4e-beat")
+    message.refresh_from_db()
+    assert message.started_at == started
+    assert outbox.mark_started("outbox-999-1") is False
+    assert outbox.mark_started(None) is False
+
+
 def test_sweep_with_nothing_due_runs_one_query(broker, django_assert_num_queries):
     OutboxMessage.objects.create(task_name="notifications.send")  # fresh, not yet due
+    OutboxMessage.objects.create(  # published a moment ago, waiting for a worker
+        task_name="notifications.send", attempts=1, enqueued_at=timezone.now()
+    )
 
     with django_assert_num_queries(1):
         assert outbox.sweep() == 0
@@ -275,12 +334,18 @@ def test_sweep_task_is_registered_and_runs_the_sweep(broker):
 # --- configuration ---------------------------------------------------------------------
 
 
-def test_celery_beat_schedule_runs_tick_every_five_minutes_and_sweep_every_minute():
+def test_celery_beat_schedule_runs_tick_every_five_minutes_sweep_and_recovery_every_30_s():
     schedule = {entry["task"]: entry for entry in app.conf.beat_schedule.values()}
 
-    assert sorted(schedule) == ["notifications.tick", "outbox.sweep", "papers.search_duplicates"]
+    assert sorted(schedule) == [
+        "notifications.recover",
+        "notifications.tick",
+        "outbox.sweep",
+        "papers.search_duplicates",
+    ]
     assert schedule["notifications.tick"]["schedule"].minute == set(range(0, 60, 5))
-    assert schedule["outbox.sweep"]["schedule"].minute == set(range(60))
+    assert schedule["outbox.sweep"]["schedule"] == 30.0
+    assert schedule["notifications.recover"]["schedule"] == 30.0
     # A safety net for a search message lost with a worker; the import enqueues its own.
     assert schedule["papers.search_duplicates"]["schedule"].minute == set(range(0, 60, 10))
     assert app.conf.beat_schedule_filename == str(settings.VAR_DIR / "celerybeat-schedule")
@@ -292,6 +357,7 @@ def test_celery_discovers_every_task_the_schedule_and_outbox_name():
     for name in (
         "outbox.sweep",
         "notifications.tick",
+        "notifications.recover",
         "notifications.send",
         "notifications.send_digest_now",
         "papers.search_duplicates",
@@ -302,8 +368,16 @@ def test_celery_discovers_every_task_the_schedule_and_outbox_name():
 def test_celery_worker_settings_redeliver_tasks_of_a_lost_worker():
     conf = app.conf
     assert (conf.task_acks_late, conf.task_reject_on_worker_lost) == (True, True)
+    # A send in flight when Redis drops goes on and records itself sent.
+    assert conf.worker_cancel_long_running_tasks_on_connection_loss is False
+    assert conf.broker_connection_max_retries is None  # a long Redis outage stops no worker
     assert conf.worker_prefetch_multiplier == 1
-    assert (conf.task_soft_time_limit, conf.task_time_limit) == (240, 300)
+    assert (conf.task_soft_time_limit, conf.task_time_limit) == (50, 60)
+    # Redis redelivers an unacknowledged task, and the outbox republishes an unstarted
+    # one, after the time limit: never while it may still be running.
+    assert settings.REDIS_BROKER_TRANSPORT_OPTIONS["visibility_timeout"] == 60
+    assert settings.READINGGROUP_VISIBILITY_TIMEOUT == 60
+    assert outbox.republish_after() == dt.timedelta(seconds=60)
     assert conf.result_backend is None
     assert conf.task_publish_retry_policy["max_retries"] == 1
     assert conf.broker_connection_timeout == 1
