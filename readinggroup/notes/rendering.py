@@ -80,8 +80,10 @@ def _parser() -> MarkdownIt:
     return md
 
 
-# Parsing keeps its state in per-call objects, so one parser serves every thread.
+# Parsing keeps its state in per-call objects, so one parser serves every thread (its
+# rule chains are compiled by this first render, before any thread shares it).
 _md = _parser()
+_md.render("")
 
 
 def render_markdown(text: str) -> str:
