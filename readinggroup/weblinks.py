@@ -13,7 +13,6 @@ from __future__ import annotations
 import re
 
 from django import forms
-from django.core.exceptions import ValidationError
 from django.core.validators import URLValidator
 from django.db import models
 from django.db.models import Q
@@ -40,16 +39,11 @@ def safe_url(value: object) -> str:
 
 def clean_web_url(value: str) -> str | None:
     """An imported link as stored: trimmed, its scheme in lower case; None when it is not
-    an http(s) link, or is longer than ``max_length``."""
+    an http(s) link (exactly what ``safe_url`` shows; cheap enough for 10,000 entries)."""
     text = value.strip()
     scheme, sep, rest = text.partition("://")
     text = f"{scheme.lower()}{sep}{rest}"
-    try:
-        web_url_validator(text)
-        validate_single_line(text)
-    except ValidationError:
-        return None
-    return text
+    return text if _SHOWN.fullmatch(text) else None
 
 
 def web_url_constraint(field: str, name: str) -> models.CheckConstraint:

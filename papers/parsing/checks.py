@@ -27,7 +27,10 @@ def check_document(document: ParsedDocument) -> ParsedDocument:
     dropped = False
     for entry in document.entries:
         # One search per entry: nearly every entry is clean.
-        if has_control_characters("".join(getattr(entry, name) for name in _LINES)):
+        if has_control_characters(
+            f"{entry.title}{entry.short_name}{entry.venue}{entry.pages}{entry.doi}"
+            f"{entry.citation_key}{entry.entry_type}{entry.topic}"
+        ):
             for name in _LINES:
                 setattr(entry, name, one_line(getattr(entry, name)))
         if entry.url:
