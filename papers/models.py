@@ -9,6 +9,8 @@ from django.db.models.functions import Coalesce
 from django.urls import reverse
 
 from readinggroup.models import Slot, WantToRead
+from readinggroup.validators import single_line_constraint, validate_single_line
+from readinggroup.weblinks import web_url_constraint, web_url_validator
 
 from .parsing.base import SourceFormat
 from .parsing.titles import fold
@@ -19,8 +21,10 @@ FORMAT_CHOICES = [(f.value, f.label) for f in SourceFormat]
 class ReadingList(models.Model):
     """One source document (a .bib file, a Markdown list, a GitBook page)."""
 
-    name = models.CharField(max_length=200)
-    source_name = models.CharField(max_length=255, unique=True, help_text="The file's name.")
+    name = models.CharField(max_length=200, validators=[validate_single_line])
+    source_name = models.CharField(
+        max_length=255, unique=True, help_text="The file's name.", validators=[validate_single_line]
+    )
     format = models.CharField(max_length=20, choices=FORMAT_CHOICES)
     content_sha256 = models.CharField(max_length=64)
     imported_at = models.DateTimeField(auto_now_add=True)
@@ -33,6 +37,8 @@ class ReadingList(models.Model):
                 condition=Q(format__in=[f.value for f in SourceFormat]),
                 name="readinglist_format_valid",
             ),
+            single_line_constraint("name", "readinglist_name_single_line"),
+            single_line_constraint("source_name", "readinglist_source_name_single_line"),
         ]
 
     def __str__(self) -> str:
@@ -51,7 +57,7 @@ class Topic(models.Model):
     """A section of a reading list, in document order."""
 
     reading_list = models.ForeignKey(ReadingList, on_delete=models.CASCADE, related_name="topics")
-    name = models.CharField(max_length=200)
+    name = models.CharField(max_length=200, validators=[validate_single_line])
     position = models.PositiveIntegerField()
 
     objects = TopicQuerySet.as_manager()
@@ -62,6 +68,7 @@ class Topic(models.Model):
             models.UniqueConstraint(
                 fields=["reading_list", "name"], name="topic_unique_name_per_list"
             ),
+            single_line_constraint("name", "topic_name_single_line"),
         ]
 
     def __str__(self) -> str:
@@ -139,9 +146,7 @@ RECOUNT_BATCH = 900
 LOOKUP_CHUNK = 5000
 
 
-def _by_key(
-    queryset: models.QuerySet, key: str, value: str, keys: Iterable[str]
-) -> dict[str, int]:
+def _by_key(queryset: models.QuerySet, key: str, value: str, keys: Iterable[str]) -> dict[str, int]:
     keys = list(keys)
     found: dict[str, int] = {}
     for start in range(0, len(keys), LOOKUP_CHUNK):
@@ -150,22 +155,30 @@ def _by_key(
     return found
 
 
+# A paper's fields shown on one line (and checked so: see readinggroup.validators).
+SINGLE_LINE_FIELDS = (
+    "title", "short_name", "venue", "pages", "url", "doi", "citation_key", "entry_type",
+)  # fmt: skip
+
+
 class Paper(models.Model):
-    title = models.CharField(max_length=500)
+    title = models.CharField(max_length=500, validators=[validate_single_line])
     # Case, punctuation and LaTeX folded away: two titles with the same key are one paper.
     # Unique (and venue indexed) through Meta, not the field: on PostgreSQL a field's
     # unique=True or db_index=True also builds a LIKE index that no query uses and every
     # import keeps up to date.
     title_key = models.CharField(max_length=500)
-    short_name = models.CharField(max_length=100, blank=True)
+    short_name = models.CharField(max_length=100, blank=True, validators=[validate_single_line])
     authors = models.TextField(blank=True)
-    venue = models.CharField(max_length=100, blank=True)
+    venue = models.CharField(max_length=100, blank=True, validators=[validate_single_line])
     year = models.PositiveSmallIntegerField(null=True, blank=True, db_index=True)
-    pages = models.CharField(max_length=50, blank=True)
-    url = models.URLField(max_length=500, blank=True)
-    doi = models.CharField(max_length=200, blank=True)
-    citation_key = models.CharField(max_length=200)
-    entry_type = models.CharField(max_length=30, default="misc")
+    pages = models.CharField(max_length=50, blank=True, validators=[validate_single_line])
+    url = models.URLField(
+        max_length=500, blank=True, validators=[web_url_validator, validate_single_line]
+    )
+    doi = models.CharField(max_length=200, blank=True, validators=[validate_single_line])
+    citation_key = models.CharField(max_length=200, validators=[validate_single_line])
+    entry_type = models.CharField(max_length=30, default="misc", validators=[validate_single_line])
     bibtex_fields = models.JSONField(default=dict, blank=True)
     # Folded title, short name, authors and venue: what the catalogue search matches.
     search_text = models.TextField(blank=True, editable=False)
@@ -201,6 +214,11 @@ class Paper(models.Model):
             models.CheckConstraint(condition=~Q(title=""), name="paper_title_not_empty"),
             models.CheckConstraint(
                 condition=Q(want_count__gte=0), name="paper_want_count_not_negative"
+            ),
+            web_url_constraint("url", "paper_url_web"),
+            *(
+                single_line_constraint(field, f"paper_{field}_single_line")
+                for field in SINGLE_LINE_FIELDS
             ),
         ]
         indexes = [
@@ -357,7 +375,7 @@ class PendingImport(models.Model):
     uploaded_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+"
     )
-    filename = models.CharField(max_length=255)
+    filename = models.CharField(max_length=255, validators=[validate_single_line])
     content = models.BinaryField()
     status = models.CharField(
         max_length=16, choices=ImportStatus.choices, default=ImportStatus.PREVIEW
@@ -371,6 +389,7 @@ class PendingImport(models.Model):
             models.CheckConstraint(
                 condition=Q(status__in=ImportStatus.values), name="pendingimport_status_valid"
             ),
+            single_line_constraint("filename", "pendingimport_filename_single_line"),
         ]
 
     def __str__(self) -> str:

@@ -344,3 +344,6 @@ if READINGGROUP_SITE_URL and not READINGGROUP_SITE_URL.startswith(("http://", "h
     )
 # Seconds to wait for the chat webhook before giving up (the attempt is then retried).
 READINGGROUP_WEBHOOK_TIMEOUT = env_int("READINGGROUP_WEBHOOK_TIMEOUT", 10)
+# The webhook posts only to public addresses; 1 also allows private, loopback and
+# link-local ones, for a chat server on the group's own network.
+READINGGROUP_WEBHOOK_ALLOW_PRIVATE = env_bool("READINGGROUP_WEBHOOK_ALLOW_PRIVATE", False)

@@ -395,7 +395,9 @@ def _dates_response(
 def unavailable_add(request: HttpRequest) -> HttpResponse:
     form = UnavailableForm(request.POST)
     if not form.is_valid():
-        return _dates_response(request, form=form, error="Choose a valid date.")
+        note_errors = form.errors.get("note")
+        error = note_errors[0] if note_errors and "date" not in form.errors else ""
+        return _dates_response(request, form=form, error=error or "Choose a valid date.")
     date = form.cleaned_data["date"]
     try:
         actions.add_unavailable_date(user=request.user, date=date, note=form.cleaned_data["note"])

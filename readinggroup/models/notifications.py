@@ -4,6 +4,9 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
+from readinggroup.validators import single_line_constraint, validate_single_line
+from readinggroup.weblinks import web_url_constraint, web_url_validator
+
 
 class GroupSettings(models.Model):
     """The group's notification settings: a single row (pk=1), edited by organizers."""
@@ -16,7 +19,12 @@ class GroupSettings(models.Model):
     )
     digest_weekday = models.PositiveSmallIntegerField("weekly digest day (0 = Monday)", default=0)
     digest_hour = models.PositiveSmallIntegerField("weekly digest hour", default=8)
-    webhook_url = models.URLField("chat webhook URL (Slack-compatible)", max_length=500, blank=True)
+    webhook_url = models.URLField(
+        "chat webhook URL (Slack-compatible)",
+        max_length=500,
+        blank=True,
+        validators=[web_url_validator, validate_single_line],
+    )
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
@@ -37,6 +45,8 @@ class GroupSettings(models.Model):
             models.CheckConstraint(
                 condition=Q(digest_hour__lte=23), name="group_settings_digest_hour_range"
             ),
+            single_line_constraint("webhook_url", "group_settings_webhook_url_single_line"),
+            web_url_constraint("webhook_url", "group_settings_webhook_url_web"),
         ]
 
     def __str__(self) -> str:
@@ -160,6 +170,8 @@ class Notification(models.Model):
                 condition=Q(lease_expires_at__isnull=True) | Q(retry_at__isnull=True),
                 name="notification_sending_or_retrying",
             ),
+            # Subjects are made one line by subjects.subject_for; this says so too.
+            single_line_constraint("subject", "notification_subject_single_line"),
         ]
         indexes = [
             models.Index(

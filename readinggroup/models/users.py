@@ -8,6 +8,9 @@ from django.db import models
 from django.db.models import Count, F, Max, Q
 from django.db.models.functions import Lower
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from readinggroup.validators import single_line_constraint, validate_single_line
 
 from .sessions import presented_condition
 
@@ -73,7 +76,15 @@ class User(AbstractUser):
     presentations and notes stay in the group's history.
     """
 
-    display_name = models.CharField(max_length=150, blank=True)
+    # Django's own name and email fields, with the single-line check added.
+    first_name = models.CharField(
+        _("first name"), max_length=150, blank=True, validators=[validate_single_line]
+    )
+    last_name = models.CharField(
+        _("last name"), max_length=150, blank=True, validators=[validate_single_line]
+    )
+    email = models.EmailField(_("email address"), blank=True, validators=[validate_single_line])
+    display_name = models.CharField(max_length=150, blank=True, validators=[validate_single_line])
     role = models.CharField(max_length=16, choices=Role.choices, default=Role.MEMBER)
     # Notification preferences (used by the reminders and digests).
     notify_presenting = models.BooleanField("remind me before I present", default=True)
@@ -102,6 +113,10 @@ class User(AbstractUser):
             models.CheckConstraint(
                 condition=models.Q(digest__in=DigestFrequency.values), name="user_digest_valid"
             ),
+            *(
+                single_line_constraint(field, f"user_{field}_single_line")
+                for field in ("first_name", "last_name", "email", "display_name")
+            ),
         ]
 
     def __str__(self) -> str:
@@ -121,13 +136,14 @@ class Unavailability(models.Model):
 
     user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="unavailable_dates")
     date = models.DateField()
-    note = models.CharField(max_length=200, blank=True)
+    note = models.CharField(max_length=200, blank=True, validators=[validate_single_line])
 
     class Meta:
         ordering = ["date"]
         verbose_name_plural = "unavailabilities"
         constraints = [
             models.UniqueConstraint(fields=["user", "date"], name="unavailability_unique_day"),
+            single_line_constraint("note", "unavailability_note_single_line"),
         ]
 
     def __str__(self) -> str:

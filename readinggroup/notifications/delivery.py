@@ -80,7 +80,7 @@ from readinggroup.models import (
     User,
 )
 
-from . import messages
+from . import messages, webhook_targets
 from .preferences import why_not_wanted
 
 log = logging.getLogger(__name__)
@@ -153,8 +153,18 @@ def smtp_error(exc: Exception) -> DeliveryError:
     return DeliveryError(f"Unexpected error: {exc!r}", permanent=True)
 
 
+REFUSED_TARGET = (
+    "The webhook URL's host is a private, loopback or link-local address ({detail}); "
+    "set READINGGROUP_WEBHOOK_ALLOW_PRIVATE=1 to post to a chat server on your own network."
+)
+
+
 def webhook_error(exc: Exception) -> DeliveryError:
-    """5xx, 408 and 429 answers and network errors are temporary; other 4xx permanent."""
+    """5xx, 408 and 429 answers and network errors are temporary; other 4xx permanent,
+    and so is a refused address (nothing was sent to it)."""
+    refused = getattr(exc, "reason", exc)
+    if isinstance(refused, webhook_targets.TargetRefused):
+        return DeliveryError(REFUSED_TARGET.format(detail=refused), permanent=True)
     if isinstance(exc, urllib.error.HTTPError) and 300 <= exc.code < 400:
         return DeliveryError(
             f"Webhook answered {exc.code} {exc.reason} (redirects are not followed: "
@@ -190,7 +200,8 @@ class _NoRedirects(urllib.request.HTTPRedirectHandler):
         return None  # urllib then raises HTTPError with the 3xx status
 
 
-_opener = urllib.request.build_opener(_NoRedirects)
+# Every connection is checked against webhook_targets (after DNS, and on the socket).
+_opener = webhook_targets.opener(_NoRedirects)
 
 
 def post_webhook(url: str, text: str) -> None:

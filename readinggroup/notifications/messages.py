@@ -25,6 +25,7 @@ from readinggroup.models import (
     Slot,
     User,
 )
+from readinggroup.weblinks import safe_url
 
 from . import due
 from .digest import Digest, DigestShared, build_digest, build_shared
@@ -251,7 +252,8 @@ def _slot_line(slot: Slot) -> str:
 
 def session_webhook_text(session: Session) -> str:
     name = chat_escape(session.title or "Reading group")
-    where = " · ".join(chat_escape(part) for part in (session.place, session.video_url) if part)
+    parts = (session.place, safe_url(session.video_url))
+    where = " · ".join(chat_escape(part) for part in parts if part)
     lines = [f"*{name}*, {when(session)}" + (f" ({where})" if where else "")]
     lines += [_slot_line(slot) for slot in session.slots.all()]
     lines.append(absolute(session.get_absolute_url()))

@@ -7,6 +7,7 @@ visitors the login page. Unsubscribing needs no login: the signed link is the ke
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import re
 from urllib.parse import urlencode
 
@@ -36,7 +37,13 @@ from . import delivery, digest, preferences, recovery, unsubscribe
 from . import messages as content
 from .forms import GroupSettingsForm, LogFilterForm
 
+log = logging.getLogger(__name__)
+
 PAGE_SIZE = 50
+WEBHOOK_TEST_FAILED = (
+    "The test message could not be delivered. Check the webhook URL in your chat "
+    "app's settings; the server's log says more."
+)
 LOG = "readinggroup/notifications/log.html"
 # "Send now" tokens: the time the preview page was shown, to the microsecond.
 TOKEN_FORMAT = "%Y%m%dT%H%M%S%fZ"
@@ -133,7 +140,10 @@ def webhook_test(request: HttpRequest) -> HttpResponse:
             sender = content.chat_escape(request.user.name)
             delivery.post_webhook(url, f"Test message from readinggroup, sent by {sender}.")
         except delivery.DeliveryError as exc:
-            messages.error(request, f"The test message failed: {exc}")
+            # One message whatever went wrong: which error it was would tell what
+            # answers at that address (a closed port, another protocol, a status).
+            log.warning("Webhook test by user %s failed: %s", request.user.pk, exc)
+            messages.error(request, WEBHOOK_TEST_FAILED)
         else:
             messages.success(request, "Test message sent: check the channel.")
     return client_redirect_or_redirect(request, reverse("notifications:settings"))

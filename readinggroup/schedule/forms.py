@@ -3,10 +3,11 @@ from __future__ import annotations
 import datetime as dt
 
 from django import forms
-from django.core.validators import URLValidator
 
 from papers.models import Paper, Topic
 from readinggroup.models import Session, User
+from readinggroup.validators import validate_single_line
+from readinggroup.weblinks import WebURLField
 
 from .slides import SlidesError, check_pdf
 
@@ -18,9 +19,7 @@ class SessionForm(forms.ModelForm):
         help_text="In the group's time zone.",
     )
     slot_count = forms.IntegerField(label="Presentation slots", min_value=1, max_value=12)
-    video_url = forms.URLField(
-        max_length=500, required=False, label="Video link", assume_scheme="https"
-    )
+    video_url = WebURLField(required=False, label="Video link")
 
     class Meta:
         model = Session
@@ -43,7 +42,9 @@ class SessionForm(forms.ModelForm):
 
 
 class SeriesForm(forms.Form):
-    title = forms.CharField(max_length=200, initial="Reading group")
+    title = forms.CharField(
+        max_length=200, initial="Reading group", validators=[validate_single_line]
+    )
     first = forms.DateField(label="First session", widget=forms.DateInput(attrs={"type": "date"}))
     last = forms.DateField(label="Last session", widget=forms.DateInput(attrs={"type": "date"}))
     time = forms.TimeField(label="Time", widget=forms.TimeInput(attrs={"type": "time"}))
@@ -56,10 +57,8 @@ class SeriesForm(forms.Form):
     duration_minutes = forms.IntegerField(
         label="Length (minutes)", min_value=15, max_value=600, initial=60
     )
-    place = forms.CharField(max_length=200, required=False)
-    video_url = forms.URLField(
-        max_length=500, required=False, label="Video link", assume_scheme="https"
-    )
+    place = forms.CharField(max_length=200, required=False, validators=[validate_single_line])
+    video_url = WebURLField(required=False, label="Video link")
 
     def clean_skip(self) -> set[dt.date]:
         dates = set()
@@ -88,17 +87,8 @@ class AssignForm(forms.Form):
     locked = forms.BooleanField(required=False)
 
 
-class WebURLField(forms.URLField):
-    """A link people can open in a browser: http or https only."""
-
-    default_validators = [URLValidator(schemes=["http", "https"])]
-    default_error_messages = {"invalid": "Enter a web link starting with https:// or http://."}
-
-
 class SlidesForm(forms.Form):
-    url = WebURLField(
-        max_length=500, required=False, label="Link to the slides", assume_scheme="https"
-    )
+    url = WebURLField(required=False, label="Link to the slides")
     file = forms.FileField(
         required=False,
         label="or a PDF",

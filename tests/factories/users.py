@@ -32,8 +32,6 @@ class OrganizerFactory(UserFactory):
     role = Role.ORGANIZER
 
 
-
-
 class UnavailabilityFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = Unavailability

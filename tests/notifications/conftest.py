@@ -234,7 +234,10 @@ class Webhook:
 
 
 @pytest.fixture
-def webhook_server() -> Iterator[Webhook]:
+def webhook_server(settings) -> Iterator[Webhook]:
+    """A chat server on loopback, which the webhook may reach only when private
+    addresses are allowed (as for a group's own Mattermost)."""
+    settings.READINGGROUP_WEBHOOK_ALLOW_PRIVATE = True
     hook = Webhook(url="")
 
     class Handler(BaseHTTPRequestHandler):

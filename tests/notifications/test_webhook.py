@@ -7,6 +7,7 @@ import datetime as dt
 
 import pytest
 from django.core import mail
+from django.db import IntegrityError, transaction
 
 from papers.models import Paper
 from readinggroup.models import Channel, Notification, NotificationKind, Session, WantToRead
@@ -111,16 +112,17 @@ def test_digest_summary_escapes_titles(clock, thursday, organizer, webhook_serve
     )
 
 
-def test_webhook_url_that_is_not_http_is_refused_at_send_time(thursday, group) -> None:
-    # Saved around the form (the admin, a shell): nothing is fetched, the row fails.
+def test_webhook_url_that_is_not_http_is_refused_by_the_database_and_at_send_time(group) -> None:
+    # Around the form (the admin, a shell), the database refuses it; and were one
+    # stored anyway, nothing would be fetched.
     group.webhook_url = "ftp://files.example.org/hook"
-    group.save()
-    claiming.tick(now=REMINDER_TIME)
-    run_outbox()
-    row = webhook_row()
-    assert (row.status, row.last_error) == (
-        "failed",
+    with pytest.raises(IntegrityError), transaction.atomic():
+        group.save()
+    with pytest.raises(delivery.DeliveryError) as refused:
+        delivery.post_webhook("ftp://files.example.org/hook", "text")
+    assert (str(refused.value), refused.value.permanent) == (
         "The webhook URL must start with http:// or https:// (not ftp:).",
+        True,
     )
 
 
