@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.http import HttpRequest
 from django.shortcuts import get_object_or_404
 
-from readinggroup.access import require_organizer
+from readinggroup.web import require_organizer
 
 from .models import Paper, PendingImport
 

@@ -27,9 +27,11 @@ from itertools import chain
 
 from django.db import connection, transaction
 
-from .bulk import LOOKUP_CHUNK, insert_rows
-from .models import DuplicateCandidate, Paper
+from .models import RECOUNT_BATCH, DuplicateCandidate, Paper
 from .parsing.titles import fold
+
+# Rows per INSERT: well under SQLite's limit on a statement's parameters.
+BATCH_SIZE = 500
 
 STOPWORDS = frozenset(
     [
@@ -241,8 +243,8 @@ def search_pending() -> int:
         created = save_candidates(find_candidates(pending), ignore_conflicts=True)
         # By id, not by "pending": papers another import adds meanwhile are not searched yet.
         ids = [pk for pk, _title, _short in pending]
-        for start in range(0, len(ids), LOOKUP_CHUNK):
-            Paper.objects.filter(pk__in=ids[start : start + LOOKUP_CHUNK]).update(
+        for start in range(0, len(ids), RECOUNT_BATCH):
+            Paper.objects.filter(pk__in=ids[start : start + RECOUNT_BATCH]).update(
                 duplicate_search_pending=False
             )
     return created
@@ -263,11 +265,19 @@ def save_candidates(
         a = pk_by_ref.get(candidate.new_ref, candidate.new_ref)
         b = pk_by_ref.get(candidate.other_ref, candidate.other_ref)
         rows.append(
-            {
-                "paper_a_id": min(a, b),
-                "paper_b_id": max(a, b),
-                "score": candidate.score,
-                "reason": candidate.reason,
-            }
+            DuplicateCandidate(
+                paper_a_id=min(a, b),
+                paper_b_id=max(a, b),
+                score=candidate.score,
+                reason=candidate.reason,
+            )
         )
-    return insert_rows(DuplicateCandidate, rows, ignore_conflicts=ignore_conflicts)
+    if not rows:
+        return 0
+    if not ignore_conflicts:
+        return len(DuplicateCandidate.objects.bulk_create(rows, batch_size=BATCH_SIZE))
+    # bulk_create does not say how many rows a conflict skipped: count around it, which
+    # is exact under search_lock (the only writer of candidates meanwhile).
+    before = DuplicateCandidate.objects.count()
+    DuplicateCandidate.objects.bulk_create(rows, batch_size=BATCH_SIZE, ignore_conflicts=True)
+    return DuplicateCandidate.objects.count() - before

@@ -12,20 +12,32 @@ import hashlib
 import re
 import time
 import unicodedata
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from django.db import transaction
+from django.utils import timezone
 
 from readinggroup import outbox
 
 from . import duplicates
-from .bulk import insert_rows, values_by_key
-from .models import Listing, Paper, PaperAlias, ReadingList, Topic, search_text
+from .models import (
+    ImportStatus,
+    Listing,
+    Paper,
+    PaperAlias,
+    PendingImport,
+    ReadingList,
+    Topic,
+    search_text,
+)
 from .parsing.base import ParsedDocument, ParsedEntry, ParseProblem
+from .parsing.detect import parse_document
 from .parsing.titles import fold, title_key
 
 # Fields an import may fill on an existing paper when the paper has none.
+# Rows per INSERT: well under SQLite's limit on a statement's parameters.
+BATCH_SIZE = 500
 FILLABLE_FIELDS = ("short_name", "authors", "venue", "year", "pages", "url", "doi")
 
 
@@ -100,8 +112,8 @@ def _match_entries(document: ParsedDocument) -> tuple[list[EntryMatch], int, lis
         first_by_key.setdefault(key, (entry, f))
     repeats = len(entry_keys) - len(first_by_key)
     keys = list(first_by_key)
-    paper_ids = values_by_key(Paper, "title_key", "id", keys)
-    for key, paper_id in values_by_key(PaperAlias, "title_key", "paper", keys).items():
+    paper_ids = Paper.objects.ids_by_title_key(keys)
+    for key, paper_id in PaperAlias.objects.paper_ids_by_title_key(keys).items():
         paper_ids.setdefault(key, paper_id)
     papers = Paper.objects.in_bulk(set(paper_ids.values()))
     matches = [
@@ -155,12 +167,12 @@ def apply_import(document: ParsedDocument, *, content_sha256: str) -> ImportRepo
 
         taken_keys = set(Paper.objects.values_list("citation_key", flat=True))
         pending = plan.searches_later
-        # Rows are made as they are sent (see insert_rows): nothing in them may query.
-        insert_rows(Paper, (_new_paper(m, taken_keys, pending) for m in plan.new))
+        new_papers = Paper.objects.bulk_create(
+            [_new_paper(m, taken_keys, pending) for m in plan.new], batch_size=BATCH_SIZE
+        )
         if pending:
             outbox.enqueue("papers.search_duplicates")
-        # The insert gives no ids back: read them by title key, which is unique.
-        paper_ids = values_by_key(Paper, "title_key", "id", [m.key for m in plan.new])
+        paper_ids = {paper.title_key: paper.pk for paper in new_papers}
 
         updated = []
         for match in plan.existing:
@@ -222,52 +234,50 @@ def _add_listings(
         Listing.objects.filter(topic_id__in=topic_ids).values_list("topic_id", "paper_id")
     )
     positions: dict[int, int] = {}
+    new = []
+    for entry, key in zip(entries, keys, strict=True):
+        topic_id = topics[entry.topic].pk
+        paper_id = paper_ids[key]
+        positions[topic_id] = positions.get(topic_id, 0) + 1
+        if (topic_id, paper_id) in present:
+            continue
+        present.add((topic_id, paper_id))
+        new.append(
+            Listing(
+                topic_id=topic_id,
+                paper_id=paper_id,
+                position=positions[topic_id],
+                line=entry.line,
+                raw_text=entry.raw,
+            )
+        )
+    return len(Listing.objects.bulk_create(new, batch_size=BATCH_SIZE))
 
-    # Made while the database stores the rows sent before: nothing here may query.
-    def new() -> Iterator[dict[str, object]]:
-        for entry, key in zip(entries, keys, strict=True):
-            topic_id = topics[entry.topic].pk
-            paper_id = paper_ids[key]
-            positions[topic_id] = positions.get(topic_id, 0) + 1
-            if (topic_id, paper_id) in present:
-                continue
-            present.add((topic_id, paper_id))
-            yield {
-                "topic_id": topic_id,
-                "paper_id": paper_id,
-                "position": positions[topic_id],
-                "line": entry.line,
-                "raw_text": entry.raw,
-            }
 
-    return insert_rows(Listing, new())
-
-
-def _new_paper(match: EntryMatch, taken_keys: set[str], search_pending: bool) -> dict[str, object]:
-    """A new paper's row, for ``insert_rows``."""
+def _new_paper(match: EntryMatch, taken_keys: set[str], search_pending: bool) -> Paper:
     entry, key = match.entry, match.key
-    return {
-        "duplicate_search_pending": search_pending,
-        "title": entry.title,
-        "title_key": key,
-        "short_name": entry.short_name,
-        "authors": entry.authors,
-        "venue": entry.venue,
-        "year": entry.year,
-        "pages": entry.pages,
-        "url": entry.url,
-        "doi": entry.doi,
-        "citation_key": _unique_citation_key(entry, taken_keys),
-        "entry_type": entry.entry_type or "misc",
-        "bibtex_fields": entry.fields,
-        "search_text": search_text(
+    return Paper(
+        duplicate_search_pending=search_pending,
+        title=entry.title,
+        title_key=key,
+        short_name=entry.short_name,
+        authors=entry.authors,
+        venue=entry.venue,
+        year=entry.year,
+        pages=entry.pages,
+        url=entry.url,
+        doi=entry.doi,
+        citation_key=_unique_citation_key(entry, taken_keys),
+        entry_type=entry.entry_type or "misc",
+        bibtex_fields=entry.fields,
+        search_text=search_text(
             entry.title,
             entry.short_name,
             entry.authors,
             entry.venue,
             folded_title=match.folded_title,
         ),
-    }
+    )
 
 
 def _fill_blanks(paper: Paper, entry: ParsedEntry) -> bool:
@@ -310,3 +320,22 @@ def _unique_citation_key(entry: ParsedEntry, taken: set[str]) -> str:
         key = f"{base}-{suffix}"
     taken.add(key)
     return key
+
+
+def confirm_import(*, pending: PendingImport) -> tuple[PendingImport, bool]:
+    """Import an upload that waited for confirmation, once: the upload is locked first, so
+    a double click or a second tab finds it applied. Returns the upload, with its summary,
+    and whether this call imported it."""
+    with transaction.atomic():
+        pending = PendingImport.objects.select_for_update().get(pk=pending.pk)
+        if pending.status == ImportStatus.APPLIED:
+            return pending, False
+        data = bytes(pending.content)
+        report = apply_import(
+            parse_document(pending.filename, data), content_sha256=content_digest(data)
+        )
+        pending.status = ImportStatus.APPLIED
+        pending.applied_at = timezone.now()
+        pending.summary = {"text": report.summary(), "reading_list": report.reading_list.pk}
+        pending.save()
+    return pending, True

@@ -4,9 +4,13 @@ from collections.abc import Iterable
 
 from django.conf import settings
 from django.db import models, transaction
-from django.db.models import Count, OuterRef, Q, Subquery
+from django.db.models import Count, Exists, OuterRef, Q, Subquery
 from django.db.models.functions import Coalesce
 from django.urls import reverse
+
+from readinggroup.models import Slot, WantToRead
+from readinggroup.validators import single_line_constraint, validate_single_line
+from readinggroup.weblinks import web_url_constraint, web_url_validator
 
 from .parsing.base import SourceFormat
 from .parsing.titles import fold
@@ -17,8 +21,10 @@ FORMAT_CHOICES = [(f.value, f.label) for f in SourceFormat]
 class ReadingList(models.Model):
     """One source document (a .bib file, a Markdown list, a GitBook page)."""
 
-    name = models.CharField(max_length=200)
-    source_name = models.CharField(max_length=255, unique=True, help_text="The file's name.")
+    name = models.CharField(max_length=200, validators=[validate_single_line])
+    source_name = models.CharField(
+        max_length=255, unique=True, help_text="The file's name.", validators=[validate_single_line]
+    )
     format = models.CharField(max_length=20, choices=FORMAT_CHOICES)
     content_sha256 = models.CharField(max_length=64)
     imported_at = models.DateTimeField(auto_now_add=True)
@@ -31,6 +37,8 @@ class ReadingList(models.Model):
                 condition=Q(format__in=[f.value for f in SourceFormat]),
                 name="readinglist_format_valid",
             ),
+            single_line_constraint("name", "readinglist_name_single_line"),
+            single_line_constraint("source_name", "readinglist_source_name_single_line"),
         ]
 
     def __str__(self) -> str:
@@ -49,7 +57,7 @@ class Topic(models.Model):
     """A section of a reading list, in document order."""
 
     reading_list = models.ForeignKey(ReadingList, on_delete=models.CASCADE, related_name="topics")
-    name = models.CharField(max_length=200)
+    name = models.CharField(max_length=200, validators=[validate_single_line])
     position = models.PositiveIntegerField()
 
     objects = TopicQuerySet.as_manager()
@@ -60,6 +68,7 @@ class Topic(models.Model):
             models.UniqueConstraint(
                 fields=["reading_list", "name"], name="topic_unique_name_per_list"
             ),
+            single_line_constraint("name", "topic_name_single_line"),
         ]
 
     def __str__(self) -> str:
@@ -82,6 +91,23 @@ class PaperQuerySet(models.QuerySet):
             qs = qs.filter(search_text__contains=word)
         return qs
 
+    def ids_by_title_key(self, keys: Iterable[str]) -> dict[str, int]:
+        """title key -> id of the papers with one of ``keys`` (an import's thousands)."""
+        return _by_key(self, "title_key", "pk", keys)
+
+    def unscheduled(self) -> PaperQuerySet:
+        """Papers not in any upcoming slot, most wanted first: what the pickers offer."""
+        scheduled = Slot.objects.filter(paper=OuterRef("pk"), upcoming=True)
+        return self.filter(~Exists(scheduled)).order_by("-want_count", "title_key")
+
+    def venues(self) -> models.QuerySet:
+        """The distinct venues, A to Z: the catalogue's venue filter."""
+        return self.exclude(venue="").order_by("venue").values_list("venue", flat=True).distinct()
+
+    def years(self) -> models.QuerySet:
+        """The distinct years, newest first: the catalogue's year filter."""
+        return self.exclude(year=None).order_by("-year").values_list("year", flat=True).distinct()
+
     # Subqueries rather than joins, so a paper listed twice is still one row.
     def in_topic(self, topic_id: int) -> PaperQuerySet:
         return self.filter(pk__in=Listing.objects.filter(topic_id=topic_id).values("paper_id"))
@@ -97,8 +123,6 @@ class PaperQuerySet(models.QuerySet):
         change to their marks has committed (an increment waiting behind us then
         applies on top). Returns how many papers were recounted.
         """
-        from readinggroup.models import WantToRead
-
         with transaction.atomic(savepoint=False):  # one per mark deleted: keep it cheap
             papers = self if paper_ids is None else self.filter(pk__in=list(paper_ids))
             locked = list(papers.select_for_update().order_by("pk").values_list("pk", flat=True))
@@ -118,24 +142,43 @@ class PaperQuerySet(models.QuerySet):
 
 # Ids per UPDATE: below SQLite's limit on query parameters.
 RECOUNT_BATCH = 900
+# Keys per IN (...) lookup, for the same limit (32,766 since SQLite 3.32).
+LOOKUP_CHUNK = 5000
+
+
+def _by_key(queryset: models.QuerySet, key: str, value: str, keys: Iterable[str]) -> dict[str, int]:
+    keys = list(keys)
+    found: dict[str, int] = {}
+    for start in range(0, len(keys), LOOKUP_CHUNK):
+        chunk = keys[start : start + LOOKUP_CHUNK]
+        found.update(queryset.filter(**{f"{key}__in": chunk}).values_list(key, value))
+    return found
+
+
+# A paper's fields shown on one line (and checked so: see readinggroup.validators).
+SINGLE_LINE_FIELDS = (
+    "title", "short_name", "venue", "pages", "url", "doi", "citation_key", "entry_type",
+)  # fmt: skip
 
 
 class Paper(models.Model):
-    title = models.CharField(max_length=500)
+    title = models.CharField(max_length=500, validators=[validate_single_line])
     # Case, punctuation and LaTeX folded away: two titles with the same key are one paper.
     # Unique (and venue indexed) through Meta, not the field: on PostgreSQL a field's
     # unique=True or db_index=True also builds a LIKE index that no query uses and every
     # import keeps up to date.
     title_key = models.CharField(max_length=500)
-    short_name = models.CharField(max_length=100, blank=True)
+    short_name = models.CharField(max_length=100, blank=True, validators=[validate_single_line])
     authors = models.TextField(blank=True)
-    venue = models.CharField(max_length=100, blank=True)
+    venue = models.CharField(max_length=100, blank=True, validators=[validate_single_line])
     year = models.PositiveSmallIntegerField(null=True, blank=True, db_index=True)
-    pages = models.CharField(max_length=50, blank=True)
-    url = models.URLField(max_length=500, blank=True)
-    doi = models.CharField(max_length=200, blank=True)
-    citation_key = models.CharField(max_length=200)
-    entry_type = models.CharField(max_length=30, default="misc")
+    pages = models.CharField(max_length=50, blank=True, validators=[validate_single_line])
+    url = models.URLField(
+        max_length=500, blank=True, validators=[web_url_validator, validate_single_line]
+    )
+    doi = models.CharField(max_length=200, blank=True, validators=[validate_single_line])
+    citation_key = models.CharField(max_length=200, validators=[validate_single_line])
+    entry_type = models.CharField(max_length=30, default="misc", validators=[validate_single_line])
     bibtex_fields = models.JSONField(default=dict, blank=True)
     # Folded title, short name, authors and venue: what the catalogue search matches.
     search_text = models.TextField(blank=True, editable=False)
@@ -171,6 +214,11 @@ class Paper(models.Model):
             models.CheckConstraint(condition=~Q(title=""), name="paper_title_not_empty"),
             models.CheckConstraint(
                 condition=Q(want_count__gte=0), name="paper_want_count_not_negative"
+            ),
+            web_url_constraint("url", "paper_url_web"),
+            *(
+                single_line_constraint(field, f"paper_{field}_single_line")
+                for field in SINGLE_LINE_FIELDS
             ),
         ]
         indexes = [
@@ -219,11 +267,19 @@ def search_text(
     return f"{folded_title} {rest}" if folded_title and rest else folded_title or rest
 
 
+class PaperAliasQuerySet(models.QuerySet):
+    def paper_ids_by_title_key(self, keys: Iterable[str]) -> dict[str, int]:
+        """title key -> id of the paper that each of ``keys`` now means."""
+        return _by_key(self, "title_key", "paper_id", keys)
+
+
 class PaperAlias(models.Model):
     """A title key that now means another paper (kept when two papers are merged)."""
 
     title_key = models.CharField(max_length=500, unique=True)
     paper = models.ForeignKey(Paper, on_delete=models.CASCADE, related_name="aliases")
+
+    objects = PaperAliasQuerySet.as_manager()
 
     class Meta:
         verbose_name_plural = "paper aliases"
@@ -319,7 +375,7 @@ class PendingImport(models.Model):
     uploaded_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+"
     )
-    filename = models.CharField(max_length=255)
+    filename = models.CharField(max_length=255, validators=[validate_single_line])
     content = models.BinaryField()
     status = models.CharField(
         max_length=16, choices=ImportStatus.choices, default=ImportStatus.PREVIEW
@@ -333,6 +389,7 @@ class PendingImport(models.Model):
             models.CheckConstraint(
                 condition=Q(status__in=ImportStatus.values), name="pendingimport_status_valid"
             ),
+            single_line_constraint("filename", "pendingimport_filename_single_line"),
         ]
 
     def __str__(self) -> str:

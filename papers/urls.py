@@ -7,6 +7,7 @@ app_name = "papers"
 urlpatterns = [
     path("", views.paper_list, name="paper_list"),
     path("<int:pk>/", views.paper_detail, name="paper_detail"),
+    path("<int:pk>/want/", views.want_toggle, name="want_toggle"),
     path("topics/", views.topic_list, name="topic_list"),
     path("export.bib", views.export, name="export"),
     path("import/", views.import_upload, name="import"),

@@ -6,28 +6,21 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.db import transaction
 from django.db.models import Count, Min, Prefetch, Q
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django.views.decorators.vary import vary_on_headers
-from django_htmx.http import HttpResponseClientRedirect
 
-from readinggroup.generations import Generations
-from readinggroup.htmx import push_results_url, wants_fragment
-from readinggroup.models import DataArea, Session, Slot
-from readinggroup.notes.views import thread_context
-from readinggroup.paging import page_key
-from readinggroup.scheduling import open_upcoming_slots
+from readinggroup.models import Note, Slot
+from readinggroup.web import client_redirect_or_redirect, push_results_url, wants_fragment
 
 from . import access
 from .exporting import export_bibtex
 from .forms import SORTS, CatalogueFilterForm, ImportForm
-from .importing import apply_import, content_digest, plan_import
+from .importing import confirm_import, plan_import
 from .merging import MergeConflict, dismiss_candidate, merge_candidate
 from .models import (
     DuplicateCandidate,
@@ -40,13 +33,9 @@ from .models import (
 )
 from .parsing.base import UnreadableFile
 from .parsing.detect import check_size, parse_document
+from .wants import set_want
 
 PAGE_SIZE = 25
-
-
-def _redirect(request: HttpRequest, url: str) -> HttpResponse:
-    """htmx follows redirects into the swap target; tell it to navigate instead."""
-    return HttpResponseClientRedirect(url) if request.htmx else redirect(url)
 
 
 def _listings_prefetch() -> Prefetch:
@@ -60,77 +49,36 @@ CATALOGUE = "papers/paper_list.html"
 @login_required
 @vary_on_headers("HX-Request")
 def paper_list(request: HttpRequest) -> HttpResponse:
-    """The catalogue: the filters and a page of results, the same for every member.
-
-    Both are rendered once per change to the catalogue for each search and page, and
-    served from the cache; htmx asks for the results alone."""
+    """The catalogue: the filters and a page of results; htmx asks for the results alone."""
     form = CatalogueFilterForm(request.GET)
     query = form.query()
-    fresh = Generations.read()
-    results, shown = _results(request, form, query, fresh)
+    papers = form.filter(Paper.objects.prefetch_related(_listings_prefetch()))
+    page = Paginator(papers, PAGE_SIZE).get_page(request.GET.get("page"))
+    context = {
+        "form": form,
+        "page": page,
+        "query": query,
+        "export_url": reverse("papers:export") + (f"?{query}" if query else ""),
+    }
     if wants_fragment(request):
-        return push_results_url(request, HttpResponse(results), shown)
-    context = {"filters_html": _filters(form, query, fresh), "results_html": results}
+        return push_results_url(
+            request, render(request, f"{CATALOGUE}#results", context), page.number
+        )
+    context.update(
+        topics=Topic.objects.select_related("reading_list").order_by(
+            "reading_list__name", "position"
+        ),
+        reading_lists=ReadingList.objects.all(),
+        venues=Paper.objects.venues(),
+        years=Paper.objects.years(),
+        sorts=[(key, label) for key, (label, _) in SORTS.items()],
+    )
     return render(request, CATALOGUE, context)
-
-
-def _results(
-    request: HttpRequest, form: CatalogueFilterForm, query: str, fresh: Generations
-) -> tuple[str, int]:
-    """The results partial for these filters and page, and the page number it shows."""
-    number = page_key(request.GET.get("page"))
-
-    def compute() -> tuple[tuple[str, int], None]:
-        papers = form.filter(Paper.objects.prefetch_related(_listings_prefetch()))
-        page = Paginator(papers, PAGE_SIZE).get_page(number)
-        context = {
-            "form": form,
-            "page": page,
-            "query": query,
-            "export_url": reverse("papers:export") + (f"?{query}" if query else ""),
-        }
-        return (render_to_string(f"{CATALOGUE}#results", context), page.number), None
-
-    return fresh.cached(
-        "catalogue-results",
-        areas=[DataArea.CATALOGUE],
-        key=(query, number, *form.problems),  # the results say what was ignored
-        compute=compute,
-    )
-
-
-def _filters(form: CatalogueFilterForm, query: str, fresh: Generations) -> str:
-    """The filter form with its choices (every topic, list, venue and year) and the
-    current ones selected."""
-
-    def compute() -> tuple[str, None]:
-        context = {
-            "form": form,
-            "topics": Topic.objects.select_related("reading_list").order_by(
-                "reading_list__name", "position"
-            ),
-            "reading_lists": ReadingList.objects.all(),
-            "venues": Paper.objects.exclude(venue="")
-            .order_by("venue")
-            .values_list("venue", flat=True)
-            .distinct(),
-            "years": Paper.objects.exclude(year=None)
-            .order_by("-year")
-            .values_list("year", flat=True)
-            .distinct(),
-            "sorts": [(key, label) for key, (label, _) in SORTS.items()],
-        }
-        return render_to_string(f"{CATALOGUE}#filters", context), None
-
-    return fresh.cached(
-        "catalogue-filters", areas=[DataArea.CATALOGUE], key=(query,), compute=compute
-    )
 
 
 @require_GET
 @login_required
 def paper_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    fresh = Generations.read()  # before the paper: what is cached under them is as new
     paper = access.paper_for_viewing(request, pk)
     candidates = []
     if request.user.is_organizer:
@@ -139,32 +87,23 @@ def paper_detail(request: HttpRequest, pk: int) -> HttpResponse:
             .filter(Q(paper_a=paper) | Q(paper_b=paper))
             .select_related("paper_a", "paper_b")
         )
+    listings = paper.listings.select_related("topic__reading_list").order_by(
+        "topic__reading_list__name", "topic__position"
+    )
     return render(
         request,
         "papers/paper_detail.html",
         {
             "paper": paper,
-            "paper_body": _paper_body(paper, fresh),
+            "listings": listings,
+            "bibtex": export_bibtex([paper]),
             "candidates": candidates,
             **_wants(paper, request.user),
-            **_presenting_context(paper, fresh),
-            **thread_context(request, paper=paper),
+            **_presenting_context(paper),
+            "thread_notes": Note.objects.thread(request.user, paper),
+            "thread_target": paper,
         },
     )
-
-
-def _paper_body(paper: Paper, fresh: Generations) -> str:
-    """The paper's details, topics, sources and BibTeX: one rendering per change to the
-    catalogue, cached."""
-
-    def compute() -> tuple[str, None]:
-        listings = paper.listings.select_related("topic__reading_list").order_by(
-            "topic__reading_list__name", "topic__position"
-        )
-        context = {"paper": paper, "listings": listings, "bibtex": export_bibtex([paper])}
-        return render_to_string("papers/paper_detail.html#paper_body", context), None
-
-    return fresh.cached("paper-body", areas=[DataArea.CATALOGUE], key=(paper.pk,), compute=compute)
 
 
 OPEN_SLOTS_SHOWN = 30
@@ -175,25 +114,28 @@ def _wants(paper: Paper, user: object) -> dict:
     return {"want_count": paper.want_count, "wanted": paper.wants.filter(user_id=user.pk).exists()}
 
 
-def _presenting_context(paper: Paper, fresh: Generations) -> dict:
-    """Where the paper is scheduled, or the open slots a member could present it in.
-
-    The open slots are the same on every paper's page: rendered once per change to
-    the schedule (or when the next session starts and its slots close) and cached.
-    """
+def _presenting_context(paper: Paper) -> dict:
+    """Where the paper is scheduled, or the open slots a member could present it in."""
     scheduled = (
         Slot.objects.filter(paper=paper, upcoming=True).select_related("session", "presenter")
     ).first()
     if scheduled is not None:
         return {"scheduled_slot": scheduled}
+    slots = list(Slot.objects.open_upcoming()[:OPEN_SLOTS_SHOWN])
+    return {"scheduled_slot": None, "open_slots": slots}
 
-    def compute() -> tuple[tuple[str, int | None], dt.datetime | None]:
-        slots = list(open_upcoming_slots()[:OPEN_SLOTS_SHOWN])
-        html = render_to_string("papers/_presenting.html#open_slots", {"open_slots": slots})
-        return (html, slots[0].pk if slots else None), Session.objects.next_start()
 
-    html, first = fresh.cached("open-slots", areas=[DataArea.SCHEDULE], compute=compute)
-    return {"scheduled_slot": None, "open_slots_html": html, "first_open_slot": first}
+@require_POST
+@login_required
+def want_toggle(request: HttpRequest, pk: int) -> HttpResponse:
+    paper = access.paper_for_viewing(request, pk)
+    wanted = request.POST.get("wanted") == "1"
+    set_want(user=request.user, paper=paper, wanted=wanted)
+    if request.htmx:
+        paper.refresh_from_db(fields=["want_count"])  # the count the mark just moved
+        context = {"paper": paper, "wanted": wanted, "want_count": paper.want_count}
+        return render(request, "papers/paper_detail.html#want", context)
+    return redirect(paper)
 
 
 @require_GET
@@ -244,7 +186,9 @@ def import_upload(request: HttpRequest) -> HttpResponse:
             pending = PendingImport.objects.create(
                 uploaded_by=request.user, filename=upload.name, content=data
             )
-            return _redirect(request, reverse("papers:import_preview", args=[pending.pk]))
+            return client_redirect_or_redirect(
+                request, reverse("papers:import_preview", args=[pending.pk])
+            )
     return render(request, "papers/import.html", {"form": form})
 
 
@@ -262,24 +206,14 @@ def import_preview(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 @login_required
 def import_confirm(request: HttpRequest, pk: int) -> HttpResponse:
-    pending = access.pending_import_for(request, pk)
-    with transaction.atomic():
-        pending = PendingImport.objects.select_for_update().get(pk=pending.pk)
-        if pending.status == ImportStatus.APPLIED:
-            messages.info(request, f"{pending.filename} was already imported.")
-        else:
-            data = bytes(pending.content)
-            report = apply_import(
-                parse_document(pending.filename, data), content_sha256=content_digest(data)
-            )
-            pending.status = ImportStatus.APPLIED
-            pending.applied_at = timezone.now()
-            pending.summary = {"text": report.summary(), "reading_list": report.reading_list.pk}
-            pending.save()
-            messages.success(request, f"Imported {report.summary()}.")
+    pending, imported = confirm_import(pending=access.pending_import_for(request, pk))
+    if imported:
+        messages.success(request, f"Imported {pending.summary['text']}.")
+    else:
+        messages.info(request, f"{pending.filename} was already imported.")
     list_id = pending.summary.get("reading_list")
     url = reverse("papers:paper_list") + (f"?list={list_id}" if list_id else "")
-    return _redirect(request, url)
+    return client_redirect_or_redirect(request, url)
 
 
 # --- Duplicate candidates ------------------------------------------------------

@@ -88,16 +88,25 @@ class GroupSettingsAdmin(admin.ModelAdmin):
 
 @admin.register(Notification)
 class NotificationAdmin(admin.ModelAdmin):
-    list_display = ("created_at", "kind", "channel", "recipient", "status", "attempts", "sent_at")
+    list_display = (
+        "created_at",
+        "kind",
+        "channel",
+        "recipient",
+        "status",
+        "attempts",
+        "sent_at",
+        "retry_at",
+    )
     list_filter = ("status", "kind", "channel")
     search_fields = ("scope", "subject", "recipient__username", "recipient__email")
     list_select_related = ("recipient",)
-    raw_id_fields = ("recipient", "session")
+    raw_id_fields = ("recipient", "session", "send_task")
     date_hierarchy = "created_at"
 
 
 @admin.register(OutboxMessage)
 class OutboxMessageAdmin(admin.ModelAdmin):
-    list_display = ("created_at", "task_name", "enqueued_at", "attempts")
+    list_display = ("created_at", "task_name", "enqueued_at", "started_at", "attempts")
     list_filter = ("task_name",)
     search_fields = ("task_name", "last_error")

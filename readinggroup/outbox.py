@@ -3,19 +3,29 @@
 ``enqueue()`` writes an OutboxMessage in the caller's transaction. Once that commits,
 the message is published and marked enqueued. If the broker refuses it (Redis down),
 the request goes on: the row keeps the error and ``sweep()`` (the ``outbox.sweep``
-task, every minute) publishes it when the broker is back. A message can be published
-twice (a crash between publishing and marking it) but never lost, so tasks must be
-idempotent; the domain tasks are.
+task, every 30 seconds) publishes it when the broker is back.
+
+A message counts as delivered only once a worker has started its task: each is
+published under the task id ``outbox-<pk>-<n>``, and the worker stamps ``started_at``
+before the task runs (``mark_started``, on Celery's task_prerun signal). One published
+but not started within the visibility timeout (READINGGROUP_VISIBILITY_TIMEOUT, the
+time Redis itself waits before it redelivers a task a worker took and never
+acknowledged) was lost, with Redis's data or a worker killed before it began, and the
+sweep publishes it again. So a message can run twice but is never lost, and tasks
+must be idempotent; the domain tasks are.
 """
 
 from __future__ import annotations
 
 import logging
+import re
 from datetime import timedelta
 from functools import cache
 from typing import Any
 
-from django.db import transaction
+from celery.signals import task_prerun
+from django.conf import settings
+from django.db import DatabaseError, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 from kombu.exceptions import KombuError
@@ -34,6 +44,12 @@ PUBLISH_ERRORS = (KombuError, RedisError, OSError, RuntimeError)
 # triggers, so the two rarely publish the same message.
 SWEEP_GRACE = timedelta(seconds=60)
 SWEEP_BATCH = 100
+TASK_ID = re.compile(r"^outbox-(\d+)-\d+$")
+
+
+def republish_after() -> timedelta:
+    """How long a published message may wait for a worker before it counts as lost."""
+    return timedelta(seconds=settings.READINGGROUP_VISIBILITY_TIMEOUT)
 
 
 def enqueue(task_name: str, /, **kwargs: Any) -> OutboxMessage:
@@ -48,16 +64,17 @@ def enqueue(task_name: str, /, **kwargs: Any) -> OutboxMessage:
 
 
 def sweep(*, batch_size: int = SWEEP_BATCH) -> int:
-    """Publish unsent messages, oldest first; return how many were published.
+    """Publish unsent messages and again those no worker started, oldest first; return
+    how many were published.
 
     Rows are locked while they are published: on PostgreSQL a second sweeper skips
     them (SKIP LOCKED), on SQLite the IMMEDIATE transaction makes it wait. Stops at
     the first broker error, since the next message would fail the same way.
     """
-    due = OutboxMessage.objects.filter(
-        Q(attempts__gt=0) | Q(created_at__lt=timezone.now() - SWEEP_GRACE),
-        enqueued_at__isnull=True,
-    )
+    now = timezone.now()
+    unsent = Q(enqueued_at__isnull=True) & (Q(attempts__gt=0) | Q(created_at__lt=now - SWEEP_GRACE))
+    lost = Q(enqueued_at__lt=now - republish_after(), started_at__isnull=True)
+    due = OutboxMessage.objects.filter(unsent | lost)
     if not due.exists():
         return 0  # the usual case: no lock taken (on SQLite, no write lock)
     published = 0
@@ -66,7 +83,7 @@ def sweep(*, batch_size: int = SWEEP_BATCH) -> int:
             due.order_by("created_at", "pk").select_for_update(skip_locked=True)[:batch_size]
         )
         for message in messages:
-            if not publish(message):
+            if not publish(message, again=message.enqueued_at is not None):
                 break
             published += 1
     if published:
@@ -74,10 +91,15 @@ def sweep(*, batch_size: int = SWEEP_BATCH) -> int:
     return published
 
 
-def publish(message: OutboxMessage) -> bool:
-    """Send one message to the broker and mark it enqueued; False if the broker refused."""
+def publish(message: OutboxMessage, *, again: bool = False) -> bool:
+    """Send one message to the broker and mark it enqueued; False if the broker refused.
+
+    ``again``: it was published before and never started; it is stamped anew, so the
+    wait for a worker starts over.
+    """
+    task_id = f"outbox-{message.pk}-{message.attempts + 1}"
     try:
-        _send(message.task_name, message.kwargs)
+        _send(message.task_name, message.kwargs, task_id=task_id)
     except PUBLISH_ERRORS as exc:
         error = f"{type(exc).__name__}: {exc}"[:2000]
         logger.warning(
@@ -90,20 +112,49 @@ def publish(message: OutboxMessage) -> bool:
             attempts=F("attempts") + 1, last_error=error
         )
         return False
-    OutboxMessage.objects.filter(pk=message.pk, enqueued_at__isnull=True).update(
-        attempts=F("attempts") + 1, enqueued_at=timezone.now()
-    )
+    if again:
+        logger.warning(
+            "Outbox message %s (%s) was published at %s and no worker started it; published again.",
+            message.pk,
+            message.task_name,
+            message.enqueued_at,
+        )
+        waiting = OutboxMessage.objects.filter(pk=message.pk, started_at__isnull=True)
+    else:
+        waiting = OutboxMessage.objects.filter(pk=message.pk, enqueued_at__isnull=True)
+    waiting.update(attempts=F("attempts") + 1, enqueued_at=timezone.now())
     return True
 
 
-def _send(task_name: str, kwargs: dict[str, Any]) -> None:
+def _send(task_name: str, kwargs: dict[str, Any], *, task_id: str) -> None:
     if app.conf.task_always_eager:
         # send_task ignores task_always_eager: run the registered task inline.
         _load_task_modules()
-        app.tasks[task_name].apply_async(kwargs=kwargs)
+        app.tasks[task_name].apply_async(kwargs=kwargs, task_id=task_id)
     else:
         # By name: the web process need not import the task modules.
-        app.send_task(task_name, kwargs=kwargs)
+        app.send_task(task_name, kwargs=kwargs, task_id=task_id)
+
+
+def mark_started(task_id: str | None) -> bool:
+    """Stamp the outbox message a task was published from as started (once)."""
+    match = TASK_ID.match(task_id or "")
+    if match is None:
+        return False  # beat's periodic tasks, and tasks run by hand
+    changed = OutboxMessage.objects.filter(pk=int(match[1]), started_at__isnull=True).update(
+        started_at=timezone.now()
+    )
+    return changed == 1
+
+
+@task_prerun.connect(weak=False, dispatch_uid="readinggroup.outbox.mark_started")
+def _on_task_prerun(task_id: str | None = None, **_: Any) -> None:
+    # In the worker, before the task body. A database error here must not stop the
+    # task: the message then looks unstarted and is published again (harmless).
+    try:
+        mark_started(task_id)
+    except DatabaseError:
+        logger.exception("Could not mark outbox task %s as started", task_id)
 
 
 @cache

@@ -82,6 +82,10 @@ INSTALLED_APPS = [
     "readinggroup",
     "papers",
 ]
+# The benchmark and the synthetic group generator (benchmarks/, not shipped in the wheel):
+# `make bench` and the test suite turn them on; production never loads them.
+if env_bool("READINGGROUP_BENCHMARKS", False):
+    INSTALLED_APPS.append("benchmarks")
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
@@ -230,6 +234,20 @@ if REDIS_URL and not REDIS_URL.startswith(("redis://", "rediss://", "unix://")):
     )
 CELERY_BROKER_DIR = VAR_DIR / "celery-broker"
 CELERY_BROKER_URL = REDIS_URL or "filesystem://localhost/"
+# Every task is stopped after READINGGROUP_TASK_TIME_LIMIT seconds (a gentle stop 10 s
+# before), and the same number is the visibility timeout: Redis hands a task that a
+# worker took and never acknowledged (the worker was killed) to another worker after
+# that long, and the outbox publishes again a message that no worker started within
+# it (lost with Redis's data). Shorter would redeliver tasks still running; longer
+# makes a message lost with a worker or with Redis wait longer (kombu's own default is
+# an hour). A send is bounded by EMAIL_TIMEOUT per step, well inside the limit.
+READINGGROUP_TASK_TIME_LIMIT = env_int("READINGGROUP_TASK_TIME_LIMIT", 60)
+if READINGGROUP_TASK_TIME_LIMIT < 20:
+    raise ImproperlyConfigured(
+        f"READINGGROUP_TASK_TIME_LIMIT={READINGGROUP_TASK_TIME_LIMIT} is too short: "
+        "use 20 seconds or more."
+    )
+READINGGROUP_VISIBILITY_TIMEOUT = READINGGROUP_TASK_TIME_LIMIT
 # When Redis is down, publishing gives up within about a second instead of retrying
 # for minutes, so a request that enqueues never hangs.
 REDIS_BROKER_TRANSPORT_OPTIONS = {
@@ -239,6 +257,7 @@ REDIS_BROKER_TRANSPORT_OPTIONS = {
     "interval_max": 0.5,
     "socket_connect_timeout": 1,
     "socket_timeout": 5,
+    "visibility_timeout": READINGGROUP_VISIBILITY_TIMEOUT,
 }
 if REDIS_URL:
     CELERY_BROKER_TRANSPORT_OPTIONS = REDIS_BROKER_TRANSPORT_OPTIONS
@@ -254,6 +273,10 @@ else:
     }
 CELERY_BROKER_CONNECTION_TIMEOUT = 1
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# A worker keeps trying to reconnect however long Redis is away (Celery's default gives
+# up after 100 tries, about 45 minutes, and stops the worker). It retries every 2 to
+# 30 seconds, so it is back within 30 s of Redis.
+CELERY_BROKER_CONNECTION_MAX_RETRIES = None
 CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 1, "interval_start": 0, "interval_step": 0.2}
 # No result backend: nothing waits for a task's return value (with a Redis result
 # backend a publish while Redis is down blocks for about 19 s).
@@ -263,25 +286,35 @@ CELERY_TASK_IGNORE_RESULT = True
 # tasks are idempotent, so running one twice is harmless and losing one is not.
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
-CELERY_WORKER_CANCEL_LONG_RUNNING_TASKS_ON_CONNECTION_LOSS = True
+# A task running when the broker connection drops goes on to the end: a send the mail
+# server is accepting must record that it was sent, not be killed and sent again.
+# (Its acknowledgement is lost; the redelivered task finds the work done.)
+CELERY_WORKER_CANCEL_LONG_RUNNING_TASKS_ON_CONNECTION_LOSS = False
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
-CELERY_TASK_SOFT_TIME_LIMIT = 240
-CELERY_TASK_TIME_LIMIT = 300
+CELERY_TASK_SOFT_TIME_LIMIT = READINGGROUP_TASK_TIME_LIMIT - 10
+CELERY_TASK_TIME_LIMIT = READINGGROUP_TASK_TIME_LIMIT
 CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", False)
 CELERY_TIMEZONE = TIME_ZONE
 # The one beat schedule. A tick skipped while the broker is down loses nothing: each
 # tick looks at everything due by now. Ticks queued while no worker ran expire
-# rather than pile up.
+# rather than pile up. The outbox sweep and the notifications' recovery (retries that
+# are due, sends whose worker died) run every 30 seconds: after a fault, messages go
+# out within a minute or two, not at the next tick.
 CELERY_BEAT_SCHEDULE = {
     "notifications-tick": {
         "task": "notifications.tick",
         "schedule": crontab(minute="*/5"),
         "options": {"expires": 4 * 60},
     },
+    "notifications-recover": {
+        "task": "notifications.recover",
+        "schedule": 30.0,
+        "options": {"expires": 25},
+    },
     "outbox-sweep": {
         "task": "outbox.sweep",
-        "schedule": crontab(),
-        "options": {"expires": 50},
+        "schedule": 30.0,
+        "options": {"expires": 25},
     },
     "papers-search-duplicates": {
         "task": "papers.search_duplicates",
@@ -378,19 +411,6 @@ if READINGGROUP_SITE_URL and not READINGGROUP_SITE_URL.startswith(("http://", "h
     )
 # Seconds to wait for the chat webhook before giving up (the attempt is then retried).
 READINGGROUP_WEBHOOK_TIMEOUT = env_int("READINGGROUP_WEBHOOK_TIMEOUT", 10)
-
-# --- Cached renderings -------------------------------------------------------------
-# Pages cache what they render under the data's generations (readinggroup.generations),
-# so a change shows on the next request. The cache is each process's own memory: no
-# server to run or to fail. An entry lives at most this many seconds; 0 turns caching off.
-READINGGROUP_CACHE_SECONDS = env_int("READINGGROUP_CACHE_SECONDS", 600)
-if READINGGROUP_CACHE_SECONDS < 0:
-    raise ImproperlyConfigured("READINGGROUP_CACHE_SECONDS must be 0 (off) or more.")
-CACHES = {
-    "default": {
-        "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
-        "LOCATION": "readinggroup",
-        # At most this many renderings (a few tens of MB), the least recent culled first.
-        "OPTIONS": {"MAX_ENTRIES": 1000},
-    }
-}
+# The webhook posts only to public addresses; 1 also allows private, loopback and
+# link-local ones, for a chat server on the group's own network.
+READINGGROUP_WEBHOOK_ALLOW_PRIVATE = env_bool("READINGGROUP_WEBHOOK_ALLOW_PRIVATE", False)

@@ -2,29 +2,18 @@ from __future__ import annotations
 
 import logging
 
-from django.conf import settings
-from django.contrib.auth.decorators import login_not_required, login_required
+from django.contrib.auth.decorators import login_not_required
 from django.db import DatabaseError, connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
-from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
 from . import outbox
 from .celery import app
-from .dashboard.panels import dashboard
 
 logger = logging.getLogger(__name__)
 
 # How long /healthz?deep=1 waits for the broker before saying it is down.
 BROKER_TIMEOUT_SECONDS = 2
-
-
-@require_GET
-@login_required
-def home(request: HttpRequest) -> HttpResponse:
-    """The dashboard: the next session, my duties, open slots, wanted papers, notes, stats."""
-    context = {"time_zone": settings.TIME_ZONE, **dashboard(request.user)}
-    return render(request, "readinggroup/dashboard.html", context)
 
 
 @require_GET

@@ -4,7 +4,6 @@ import io
 from pathlib import Path
 
 import pytest
-from django.core.cache import cache
 from django.core.management import call_command
 from django.test import Client
 
@@ -14,12 +13,6 @@ from .csp_watch import browser, no_csp_violations  # noqa: F401  (fixtures for e
 from .factories import OrganizerFactory, UserFactory
 
 FIXTURES_DIR = Path(__file__).resolve().parent.parent / "fixtures"
-
-
-@pytest.fixture(autouse=True)
-def _empty_cache():
-    """Each test starts with an empty cache: counters restart with each test's database."""
-    cache.clear()
 
 
 @pytest.fixture

@@ -8,6 +8,8 @@ os.environ.setdefault("READINGGROUP_VAR_DIR", tempfile.mkdtemp(prefix="readinggr
 # Celery: the suite publishes to the embedded broker in its own temporary folder,
 # whatever REDIS_URL the shell has; tests/integration/ point the app at Redis themselves.
 os.environ.pop("REDIS_URL", None)
+# tests/bench/ exercise the benchmark and the synthetic group generator (a dev-only app).
+os.environ.setdefault("READINGGROUP_BENCHMARKS", "1")
 
 from readinggroup.settings import *  # noqa: F403
 

@@ -6,6 +6,7 @@ import re
 
 from papers.parsing.base import ParsedDocument, SourceFormat, UnreadableFile
 from papers.parsing.bibtex import parse_bibtex_document
+from papers.parsing.checks import check_document
 from papers.parsing.gitbook import parse_gitbook
 from papers.parsing.markdown_bibtex import parse_markdown_bibtex
 from papers.parsing.markdown_list import parse_markdown_list
@@ -123,7 +124,7 @@ def parse_document(
             f"{filename} is not a reading list this site can read: no BibTeX entries, "
             "`- *Title* (VenueYY)` items or `N. \\[Venue 'YY] Title` items were found."
         )
-    document = _PARSERS[source_format](text, filename)
+    document = check_document(_PARSERS[source_format](text, filename))
     if not document.entries and not document.problems:
         raise UnreadableFile(f"{filename} contains no papers to import.")
     return document

@@ -56,7 +56,7 @@ class Chart:
 
     @cached_property
     def svg(self) -> SafeString:
-        """Drawn once per chart, so a cached chart keeps its drawing."""
+        """Drawn once per chart, however often the template asks."""
         return mark_safe(render_svg(self))  # ElementTree escaped every string
 
 

@@ -31,15 +31,6 @@ def months_before(day: dt.date, months: int) -> dt.date:
     return day.replace(year=year, month=month, day=min(day.day, last_day))
 
 
-def valid_until(now: dt.datetime, next_start: dt.datetime | None) -> dt.datetime:
-    """Until when the charts hold as the clock moves: the next local midnight (the term
-    ends today) or the next session's start (a presentation counts from then), if sooner.
-    """
-    tomorrow = timezone.localdate(now) + dt.timedelta(days=1)
-    midnight = dt.datetime.combine(tomorrow, dt.time.min, tzinfo=timezone.get_current_timezone())
-    return min(midnight, next_start) if next_start else midnight
-
-
 def _day(day: dt.date) -> str:
     return f"{day.day} {day:%b %Y}"
 

@@ -11,11 +11,12 @@ from collections.abc import Iterable
 from urllib.parse import urlsplit
 
 from django.conf import settings
-from django.db.models import Prefetch, QuerySet, prefetch_related_objects
+from django.db.models import Count, Max, Prefetch, QuerySet, prefetch_related_objects
 from django.utils import timezone
 from icalendar import Alarm, Calendar, Event, vDuration
 
 from readinggroup.models import Session, Slot
+from readinggroup.weblinks import safe_url
 
 PRODID = "-//readinggroup//Reading group sessions//EN"
 DEFAULT_NAME = "Reading group"
@@ -47,6 +48,24 @@ def feed_sessions(now: dt.datetime | None = None) -> QuerySet[Session]:
     """What the private feed serves: recent and future sessions, cancelled ones included."""
     since = (now or timezone.now()) - dt.timedelta(days=RECENT_DAYS)
     return for_calendar(Session.objects.filter(starts_at__gte=since).order_by("starts_at", "pk"))
+
+
+def feed_version(now: dt.datetime | None = None) -> str:
+    """What the feed's content depends on, in one aggregate query: which sessions are
+    in its window and when they, or the papers in their slots, last changed. Slot
+    changes touch their session (``Session.objects.touch``); a session falling out of
+    the window changes the count. A member's new display name alone does not show
+    until the next change: the feed's DTSTAMPs are not part of its version."""
+    row = (
+        feed_sessions(now)
+        .order_by()
+        .aggregate(
+            sessions=Count("pk", distinct=True),
+            changed=Max("updated_at"),
+            papers_changed=Max("slots__paper__updated_at"),
+        )
+    )
+    return "{sessions}:{changed}:{papers_changed}".format(**row)
 
 
 def session_calendar(
@@ -99,7 +118,7 @@ def session_event(
     event.add("dtstart", starts)
     event.add("dtend", starts + dt.timedelta(minutes=session.duration_minutes))
     event.add("summary", session.title or DEFAULT_NAME)
-    location = session.place or session.video_url
+    location = session.place or safe_url(session.video_url)
     if location:
         event.add("location", location)
     if base_url:
@@ -148,8 +167,8 @@ def _description(session: Session, *, base_url: str) -> str:
             lines.append(f"{slot.position}. Open slot")
     if session.scribe_id:
         lines.append(f"Scribe: {session.scribe.name}")
-    if session.video_url:
-        lines.append(f"Video: {session.video_url}")
+    if safe_url(session.video_url):
+        lines.append(f"Video: {safe_url(session.video_url)}")
     if base_url:
         lines.append(f"Session page: {base_url}{session.get_absolute_url()}")
     return "\n".join(lines)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import datetime as dt
+import hashlib
 from collections.abc import Callable
 
 from django import forms
@@ -13,13 +13,15 @@ from django.core.exceptions import ImproperlyConfigured
 from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils import timezone
-from django.views.decorators.http import require_GET, require_http_methods, require_safe
+from django.views.decorators.http import (
+    condition,
+    require_GET,
+    require_http_methods,
+    require_safe,
+)
 
-from readinggroup import access
-from readinggroup.generations import Generations
-from readinggroup.models import DataArea
-from readinggroup.notifications.links import absolute
+from readinggroup.links import absolute
+from readinggroup.schedule import access
 
 from . import ics, tokens
 
@@ -72,29 +74,29 @@ def _calendar_response(
     return response
 
 
+def _feed_etag(request: HttpRequest, token: str) -> str | None:
+    """The feed's version for this ``?alarm=``: calendar apps poll with If-None-Match
+    and get a 304, with no feed built, while nothing in it has changed."""
+    tokens.user_for_token(token)  # an unknown or revoked link learns nothing
+    try:
+        alarm = _alarm_minutes(request)
+    except BadAlarm:
+        return None  # the view answers 400
+    version = f"{alarm}:{ics.feed_version()}:{settings.READINGGROUP_SITE_URL}"
+    return hashlib.blake2b(version.encode(), digest_size=16).hexdigest()
+
+
 @require_safe  # some calendar apps check the feed with HEAD first
 @login_not_required
+@condition(etag_func=_feed_etag)
 def feed(request: HttpRequest, token: str) -> HttpResponse:
     """Calendar apps cannot log in: the secret token in the URL stands for the member."""
     tokens.user_for_token(token)
-    return _calendar_response(request, _cached_feed)
 
+    def calendar(alarm: int | None) -> bytes:
+        return ics.session_calendar(ics.feed_sessions(), alarm_minutes=alarm, base_url=_base_url())
 
-# What the feed shows: sessions, their slots, presenters and scribes, papers and topics.
-FEED_AREAS = (DataArea.SCHEDULE, DataArea.MEMBERS, DataArea.CATALOGUE)
-
-
-def _cached_feed(alarm: int | None) -> bytes:
-    """The feed is the same for every member: built once per change to what it shows.
-
-    Its window (the last RECENT_DAYS) moves with the clock, so a copy also holds for
-    no longer than calendar apps are asked to wait between polls."""
-
-    def build() -> tuple[bytes, dt.datetime]:
-        body = ics.session_calendar(ics.feed_sessions(), alarm_minutes=alarm, base_url=_base_url())
-        return body, timezone.now() + ics.POLL_INTERVAL
-
-    return Generations.read().cached("calendar-feed", areas=FEED_AREAS, key=(alarm,), compute=build)
+    return _calendar_response(request, calendar)
 
 
 @require_GET

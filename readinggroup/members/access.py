@@ -10,8 +10,8 @@ from __future__ import annotations
 from django.http import HttpRequest
 from django.shortcuts import get_object_or_404
 
-from readinggroup.access import require_organizer
 from readinggroup.models import Invite, Unavailability, User
+from readinggroup.web import require_organizer
 
 __all__ = [
     "invite_for_managing",

@@ -16,7 +16,7 @@ from django.db import IntegrityError, transaction
 from django.utils import dateformat, timezone
 
 from readinggroup.models import Invite, Role, Unavailability, User
-from readinggroup.scheduling import free_slots_of
+from readinggroup.schedule.scheduling import free_slots_of
 
 INVITE_DAYS = 7
 INVITE_MAX_DAYS = 30

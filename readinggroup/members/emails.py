@@ -22,8 +22,9 @@ from django.urls import reverse
 from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 
+from readinggroup.links import absolute, site_url
 from readinggroup.models import Invite, User
-from readinggroup.notifications.links import absolute, site_url
+from readinggroup.validators import subject_line
 
 logger = logging.getLogger(__name__)
 
@@ -36,7 +37,7 @@ def send_invite(*, invite: Invite, link: str, by: User) -> bool:
     subject = render_to_string("readinggroup/members/email/invite_subject.txt", context)
     body = render_to_string("readinggroup/members/email/invite.txt", context)
     try:
-        send_mail(" ".join(subject.split()), body, None, [invite.email], fail_silently=False)
+        send_mail(subject_line(subject), body, None, [invite.email], fail_silently=False)
     except MAIL_ERRORS:
         logger.exception("Could not email invite %s", invite.pk)
         return False
@@ -68,7 +69,7 @@ class _ResetEmail(PasswordResetForm):
     ) -> None:
         path = reverse("password_reset_confirm", args=[context["uid"], context["token"]])
         context = {**context, "link": absolute(path)}
-        subject = " ".join(render_to_string(subject_template_name, context).split())
+        subject = subject_line(render_to_string(subject_template_name, context))
         body = render_to_string(email_template_name, context)
         EmailMultiAlternatives(subject, body, from_email, [to_email]).send()
 

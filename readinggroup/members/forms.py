@@ -6,6 +6,7 @@ from django.utils import timezone
 
 from readinggroup.models import Role, User
 from readinggroup.searchfields import SearchField, problems
+from readinggroup.validators import validate_single_line
 
 from .actions import INVITE_DAYS, INVITE_MAX_DAYS
 
@@ -99,7 +100,11 @@ class ProfileForm(forms.ModelForm):
 class UnavailableForm(forms.Form):
     date = forms.DateField(label="Date", widget=forms.DateInput(attrs={"type": "date"}))
     note = forms.CharField(
-        label="Note (optional)", max_length=200, required=False, help_text="E.g. “conference”."
+        label="Note (optional)",
+        max_length=200,
+        required=False,
+        help_text="E.g. “conference”.",
+        validators=[validate_single_line],
     )
 
     def __init__(self, *args: object, **kwargs: object) -> None:

@@ -7,7 +7,6 @@ everything works without JavaScript.
 
 from __future__ import annotations
 
-import datetime as dt
 from urllib.parse import urlencode
 
 from django.contrib import messages
@@ -23,15 +22,17 @@ from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django.views.decorators.vary import vary_on_headers
-from django_htmx.http import HttpResponseClientRedirect
 
 from readinggroup import outbox, throttle
 from readinggroup.clients import client_address
-from readinggroup.generations import Generations
-from readinggroup.htmx import render_results, wants_fragment
-from readinggroup.models import DataArea, EmailKind, Invite, Role, Session, User
-from readinggroup.notifications.links import absolute, site_url
-from readinggroup.paging import frozen, page_key
+from readinggroup.links import absolute, site_url
+from readinggroup.models import EmailKind, Invite, Role, User
+from readinggroup.web import (
+    client_redirect_or_redirect,
+    fragment_or_redirect,
+    render_results,
+    wants_fragment,
+)
 
 from . import access, actions, emails, history
 from .forms import (
@@ -50,10 +51,6 @@ PER_PAGE = 50
 PROFILE = "readinggroup/members/profile.html"
 # A link shown once to the organizer who made it, kept in their session across one redirect.
 SHOWN_ONCE = "members_link_shown_once"
-
-
-def _to(request: HttpRequest, url: str) -> HttpResponse:
-    return HttpResponseClientRedirect(url) if request.htmx else redirect(url)
 
 
 def _pending_invites() -> list[Invite]:
@@ -77,9 +74,7 @@ def _throttled(request: HttpRequest, address: str) -> str:
     """Why no invite or set-password email may go to ``address`` now, or "" if one may
     (and is then counted)."""
     try:
-        throttle.allow_email(
-            kind=EmailKind.INVITE, address=address, client=client_address(request)
-        )
+        throttle.allow_email(kind=EmailKind.INVITE, address=address, client=client_address(request))
     except throttle.Throttled as exc:
         return str(exc)
     return ""
@@ -93,42 +88,27 @@ def _remember_link(request: HttpRequest, shown_once: dict) -> None:
 # --- The members page ----------------------------------------------------------------
 
 
-# The table shows members, their slots and scribe roles, and the papers they present.
-MEMBER_TABLE_AREAS = (DataArea.MEMBERS, DataArea.SCHEDULE, DataArea.CATALOGUE)
-
-
-def _member_table(query: str, page_number: str) -> dict:
+def _member_table(query: str, page_number: str | None) -> dict:
     """One page of active members in fairness order, optionally filtered by name.
 
     The order and the counts are computed by the database (annotations, OFFSET/LIMIT);
-    only the page's members get their duties loaded. Bars scale to the whole group.
-    The same for everyone, so cached until members or the schedule change or the
-    next session starts (its duties become presentations)."""
-
-    def compute() -> tuple[dict, dt.datetime | None]:
-        now = timezone.now()
-        active = User.objects.filter(is_active=True)
-        ordered = history.fairness_order(
-            history.with_presentation_stats(history.named_like(active, query), now)
-        )
-        page = Paginator(ordered, PER_PAGE).get_page(page_number)
-        table = {
-            "members": history.add_duties(list(page.object_list), now),
-            "page": frozen(page),
-            "max_count": history.most_presentations(active, now),
-        }
-        return table, Session.objects.next_start(now)
-
-    return Generations.read().cached(
-        "member-table", areas=MEMBER_TABLE_AREAS, key=(query, page_number), compute=compute
-    )
+    only the page's members get their duties loaded. Bars scale to the whole group."""
+    now = timezone.now()
+    active = User.objects.filter(is_active=True)
+    ordered = active.named_like(query).with_presentation_stats(now).fairness_order()
+    page = Paginator(ordered, PER_PAGE).get_page(page_number)
+    return {
+        "members": history.add_duties(list(page.object_list), now),
+        "page": page,
+        "max_count": history.most_presentations(active, now),
+    }
 
 
 def _list_context(request: HttpRequest) -> dict:
     filters = MemberFilterForm(request.GET)
     query = filters.query
     context = {
-        **_member_table(query, page_key(request.GET.get("page"))),
+        **_member_table(query, request.GET.get("page")),
         "query": query,
         "problems": filters.problems,
         "page_query": urlencode({"q": query}) if query else "",
@@ -169,7 +149,8 @@ def _row_response(
     request: HttpRequest, member: User, *, error: str = "", notice: str = ""
 ) -> HttpResponse:
     """After a role change or removal: the member's fresh row, else back to the members page."""
-    if request.htmx:
+
+    def row() -> HttpResponse:
         users = User.objects.filter(pk=member.pk)
         context = {
             "member": history.members_with_duties(users)[0],
@@ -178,11 +159,9 @@ def _row_response(
             "row_notice": notice,
         }
         return render(request, f"{LIST}#member_row", context)
-    if error:
-        messages.error(request, error)
-    elif notice:
-        messages.success(request, notice)
-    return redirect(f"{reverse('members:member_list')}#member-{member.pk}")
+
+    url = f"{reverse('members:member_list')}#member-{member.pk}"
+    return fragment_or_redirect(request, row, url, error=error, notice=notice)
 
 
 @require_POST
@@ -242,7 +221,7 @@ def password_link_send(request: HttpRequest, pk: int) -> HttpResponse:
         request,
         {"link": emails.set_password_link(user=member), "what": "set-password"},
     )
-    return _to(request, reverse("members:member_list"))
+    return client_redirect_or_redirect(request, reverse("members:member_list"))
 
 
 # --- Adding members ------------------------------------------------------------------
@@ -317,13 +296,13 @@ def invite_revoke(request: HttpRequest, pk: int) -> HttpResponse:
         actions.revoke_invite(invite=invite)
     except actions.MemberError as exc:
         error, notice = str(exc), ""
-    if request.htmx:
-        return _invites_response(request, error=error, notice=notice)
-    if error:
-        messages.error(request, error)
-    else:
-        messages.success(request, notice)
-    return redirect(f"{reverse('members:member_list')}#invites")
+    return fragment_or_redirect(
+        request,
+        lambda: _invites_response(request, error=error, notice=notice),
+        f"{reverse('members:member_list')}#invites",
+        error=error,
+        notice=notice,
+    )
 
 
 @require_POST
@@ -355,7 +334,9 @@ def account_create(request: HttpRequest) -> HttpResponse:
                 )
                 link = emails.set_password_link(user=user)
                 _remember_link(request, {"link": link, "what": "set-password"})
-            return _to(request, f"{reverse('members:member_list')}#member-{user.pk}")
+            return client_redirect_or_redirect(
+                request, f"{reverse('members:member_list')}#member-{user.pk}"
+            )
     if request.htmx:
         return render(request, f"{LIST}#new_account", {"account_form": form})
     context = _list_context(request)
@@ -437,7 +418,7 @@ def profile(request: HttpRequest) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         form.save()
         messages.success(request, "Profile saved.")
-        return _to(request, reverse("members:profile"))
+        return client_redirect_or_redirect(request, reverse("members:profile"))
     context = {
         "form": form,
         "dates": _unavailable_dates(user),
@@ -454,7 +435,7 @@ def _dates_response(
     error: str = "",
     notice: str = "",
 ) -> HttpResponse:
-    if request.htmx:
+    def dates() -> HttpResponse:
         context = {
             "dates": _unavailable_dates(request.user),
             "date_form": form or UnavailableForm(),
@@ -462,11 +443,9 @@ def _dates_response(
             "dates_notice": notice,
         }
         return render(request, f"{PROFILE}#unavailable", context)
-    if error:
-        messages.error(request, error)
-    elif notice:
-        messages.success(request, notice)
-    return redirect(f"{reverse('members:profile')}#unavailable")
+
+    url = f"{reverse('members:profile')}#unavailable"
+    return fragment_or_redirect(request, dates, url, error=error, notice=notice)
 
 
 @require_POST
@@ -474,7 +453,9 @@ def _dates_response(
 def unavailable_add(request: HttpRequest) -> HttpResponse:
     form = UnavailableForm(request.POST)
     if not form.is_valid():
-        return _dates_response(request, form=form, error="Choose a valid date.")
+        note_errors = form.errors.get("note")
+        error = note_errors[0] if note_errors and "date" not in form.errors else ""
+        return _dates_response(request, form=form, error=error or "Choose a valid date.")
     date = form.cleaned_data["date"]
     try:
         actions.add_unavailable_date(user=request.user, date=date, note=form.cleaned_data["note"])

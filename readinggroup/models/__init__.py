@@ -1,4 +1,3 @@
-from .generations import DataArea, DataGeneration
 from .invites import Invite
 from .notes import Note
 from .notifications import (
@@ -15,8 +14,6 @@ from .users import DigestFrequency, Role, Unavailability, User, WantToRead
 
 __all__ = [
     "Channel",
-    "DataArea",
-    "DataGeneration",
     "DigestFrequency",
     "EmailKind",
     "GroupSettings",

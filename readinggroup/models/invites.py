@@ -5,6 +5,8 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
+from readinggroup.validators import single_line_constraint, validate_single_line
+
 from .users import Role
 
 
@@ -23,7 +25,7 @@ class Invite(models.Model):
     """
 
     token_hash = models.CharField(max_length=64, unique=True, editable=False)
-    email = models.EmailField(blank=True)
+    email = models.EmailField(blank=True, validators=[validate_single_line])
     role = models.CharField(max_length=16, choices=Role.choices, default=Role.MEMBER)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
@@ -55,6 +57,7 @@ class Invite(models.Model):
                 condition=Q(expires_at__gt=models.F("created_at")),
                 name="invite_expires_after_creation",
             ),
+            single_line_constraint("email", "invite_email_single_line"),
         ]
 
     def __str__(self) -> str:

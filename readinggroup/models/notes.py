@@ -2,7 +2,33 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
-from django.db.models import Q
+from django.db.models import Prefetch, Q
+
+
+class NoteQuerySet(models.QuerySet):
+    def visible_to(self, user: models.Model) -> NoteQuerySet:
+        """The notes ``user`` may read: a hidden note only by organizers and its author,
+        and hiding a note hides its replies too (see ``notes.access``)."""
+        if not user.is_authenticated:
+            return self.none()
+        if user.is_organizer:
+            return self
+        return self.filter(Q(hidden=False) | Q(author=user)).filter(
+            Q(parent__isnull=True) | Q(parent__hidden=False) | Q(parent__author=user)
+        )
+
+    def thread(self, user: models.Model, target: models.Model) -> NoteQuerySet:
+        """The top-level notes on a paper or session that ``user`` may read, pinned first,
+        each with its visible replies: two queries whatever their number."""
+        replies = self.visible_to(user).select_related("author").order_by("created_at", "pk")
+        kind = "session" if target._meta.model_name == "session" else "paper"
+        return (
+            self.visible_to(user)
+            .filter(parent__isnull=True, **{kind: target})
+            .select_related("author")
+            .prefetch_related(Prefetch("replies", queryset=replies))
+            .order_by("-pinned", "created_at", "pk")
+        )
 
 
 class Note(models.Model):
@@ -30,6 +56,8 @@ class Note(models.Model):
     pinned = models.BooleanField(default=False)
     created_at = models.DateTimeField(auto_now_add=True)
     edited_at = models.DateTimeField(null=True, blank=True)
+
+    objects = NoteQuerySet.as_manager()
 
     class Meta:
         ordering = ["created_at"]

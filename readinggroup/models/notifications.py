@@ -4,6 +4,9 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
+from readinggroup.validators import single_line_constraint, validate_single_line
+from readinggroup.weblinks import web_url_constraint, web_url_validator
+
 
 class GroupSettings(models.Model):
     """The group's notification settings: a single row (pk=1), edited by organizers."""
@@ -16,7 +19,12 @@ class GroupSettings(models.Model):
     )
     digest_weekday = models.PositiveSmallIntegerField("weekly digest day (0 = Monday)", default=0)
     digest_hour = models.PositiveSmallIntegerField("weekly digest hour", default=8)
-    webhook_url = models.URLField("chat webhook URL (Slack-compatible)", max_length=500, blank=True)
+    webhook_url = models.URLField(
+        "chat webhook URL (Slack-compatible)",
+        max_length=500,
+        blank=True,
+        validators=[web_url_validator, validate_single_line],
+    )
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
@@ -37,6 +45,8 @@ class GroupSettings(models.Model):
             models.CheckConstraint(
                 condition=Q(digest_hour__lte=23), name="group_settings_digest_hour_range"
             ),
+            single_line_constraint("webhook_url", "group_settings_webhook_url_single_line"),
+            web_url_constraint("webhook_url", "group_settings_webhook_url_web"),
         ]
 
     def __str__(self) -> str:
@@ -63,7 +73,7 @@ class Channel(models.TextChoices):
 
 
 class NotificationStatus(models.TextChoices):
-    PENDING = "pending", "Pending"  # claimed, not yet delivered
+    PENDING = "pending", "Pending"  # claimed, not yet delivered (queued, sending or retrying)
     SENT = "sent", "Sent"
     FAILED = "failed", "Failed"  # permanent failure, error kept in last_error
     DROPPED = "dropped", "Dropped"  # its moment passed while nothing ran
@@ -76,6 +86,12 @@ class Notification(models.Model):
     ("session:12", "slot:7:<assigned time>", "week:2026-W47"). Inserting the row is
     the claim, so a duplicate beat tick, a second worker or a retry after a crash
     finds the row already there and sends nothing.
+
+    While pending, the row says what it waits for (notifications.recovery reads it):
+    ``lease_expires_at`` set: a worker is sending it, since ``sent_at`` (the start of
+    the attempt), and renews the lease while it waits on the server; ``retry_at`` set:
+    a temporary failure (``last_error``), tried again then; neither: its task,
+    ``send_task``, is queued in the outbox or the broker.
     """
 
     kind = models.CharField(max_length=32, choices=NotificationKind.choices)
@@ -102,7 +118,18 @@ class Notification(models.Model):
     attempts = models.PositiveSmallIntegerField(default=0)
     last_error = models.TextField(blank=True)
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    # Sent: when the server accepted it. Pending: when the current attempt started.
     sent_at = models.DateTimeField(null=True, blank=True)
+    lease_expires_at = models.DateTimeField(null=True, blank=True)
+    retry_at = models.DateTimeField(null=True, blank=True)
+    # The outbox message of the latest send task (its published and started times).
+    send_task = models.ForeignKey(
+        "readinggroup.OutboxMessage",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
 
     class Meta:
         ordering = ["-created_at"]
@@ -133,6 +160,18 @@ class Notification(models.Model):
                 condition=~Q(status="sent") | Q(sent_at__isnull=False),
                 name="notification_sent_has_time",
             ),
+            # Only a pending row is being sent or waiting for a retry, and never both.
+            models.CheckConstraint(
+                condition=Q(status="pending")
+                | Q(lease_expires_at__isnull=True, retry_at__isnull=True),
+                name="notification_waits_only_while_pending",
+            ),
+            models.CheckConstraint(
+                condition=Q(lease_expires_at__isnull=True) | Q(retry_at__isnull=True),
+                name="notification_sending_or_retrying",
+            ),
+            # Subjects are made one line by subjects.subject_for; this says so too.
+            single_line_constraint("subject", "notification_subject_single_line"),
         ]
         indexes = [
             models.Index(
@@ -157,7 +196,11 @@ class OutboxMessage(models.Model):
     task_name = models.CharField(max_length=200)
     kwargs = models.JSONField(default=dict)
     created_at = models.DateTimeField(auto_now_add=True)
+    # When it was last published to the broker; empty while the broker refuses it.
     enqueued_at = models.DateTimeField(null=True, blank=True)
+    # When a worker started the task. Only then is the message delivered: one published
+    # and never started (lost with Redis's data, say) is published again.
+    started_at = models.DateTimeField(null=True, blank=True)
     attempts = models.PositiveIntegerField(default=0)
     last_error = models.TextField(blank=True)
 
@@ -169,8 +212,18 @@ class OutboxMessage(models.Model):
                 condition=Q(enqueued_at__isnull=True),
                 name="outbox_unsent_idx",
             ),
+            models.Index(
+                fields=["enqueued_at"],
+                condition=Q(enqueued_at__isnull=False, started_at__isnull=True),
+                name="outbox_unstarted_idx",
+            ),
         ]
 
     def __str__(self) -> str:
-        state = "sent" if self.enqueued_at else "waiting"
+        if self.started_at:
+            state = "started"
+        elif self.enqueued_at:
+            state = "published"
+        else:
+            state = "waiting"
         return f"{self.task_name}({self.kwargs}) {state}"

@@ -6,10 +6,11 @@ import posixpath
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
-from django.db.models.signals import pre_delete
-from django.dispatch import receiver
 from django.urls import reverse
 from django.utils import timezone
+
+from readinggroup.validators import single_line_constraint, validate_single_line
+from readinggroup.weblinks import web_url_constraint, web_url_validator
 
 
 class SessionStatus(models.TextChoices):
@@ -20,7 +21,7 @@ class SessionStatus(models.TextChoices):
 class Series(models.Model):
     """Sessions created together on a weekly rhythm; each can then be edited alone."""
 
-    title = models.CharField(max_length=200)
+    title = models.CharField(max_length=200, validators=[validate_single_line])
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
     )
@@ -28,6 +29,7 @@ class Series(models.Model):
 
     class Meta:
         verbose_name_plural = "series"
+        constraints = [single_line_constraint("title", "series_title_single_line")]
 
     def __str__(self) -> str:
         return self.title
@@ -68,11 +70,13 @@ class SessionQuerySet(models.QuerySet):
 
 
 class Session(models.Model):
-    title = models.CharField(max_length=200, blank=True)
+    title = models.CharField(max_length=200, blank=True, validators=[validate_single_line])
     starts_at = models.DateTimeField(db_index=True)  # stored in UTC, shown in TIME_ZONE
     duration_minutes = models.PositiveSmallIntegerField(default=60)
-    place = models.CharField(max_length=200, blank=True)
-    video_url = models.URLField(max_length=500, blank=True)
+    place = models.CharField(max_length=200, blank=True, validators=[validate_single_line])
+    video_url = models.URLField(
+        max_length=500, blank=True, validators=[web_url_validator, validate_single_line]
+    )
     theme_topic = models.ForeignKey(
         "papers.Topic", null=True, blank=True, on_delete=models.SET_NULL, related_name="sessions"
     )
@@ -111,6 +115,10 @@ class Session(models.Model):
             models.CheckConstraint(
                 condition=Q(status__in=SessionStatus.values), name="session_status_valid"
             ),
+            single_line_constraint("title", "session_title_single_line"),
+            single_line_constraint("place", "session_place_single_line"),
+            single_line_constraint("video_url", "session_video_url_single_line"),
+            web_url_constraint("video_url", "session_video_url_web"),
         ]
 
     def __str__(self) -> str:
@@ -118,7 +126,7 @@ class Session(models.Model):
         return f"{self.title} ({when})" if self.title else when
 
     def get_absolute_url(self) -> str:
-        return reverse("session_detail", args=[self.pk])
+        return reverse("schedule:session_detail", args=[self.pk])
 
     @property
     def is_cancelled(self) -> bool:
@@ -167,6 +175,10 @@ class SlotQuerySet(models.QuerySet):
     def claimable(self, now: dt.datetime | None = None) -> SlotQuerySet:
         return self.filter(claimable_condition(now))
 
+    def open_upcoming(self) -> SlotQuerySet:
+        """Claimable slots with their sessions, soonest first: what a paper's page offers."""
+        return self.claimable().select_related("session").order_by("session__starts_at", "position")
+
     def presented(self, before: dt.datetime | None = None) -> SlotQuerySet:
         """Presentations given (see ``presented_condition``)."""
         return self.filter(presented_condition(before))
@@ -198,7 +210,9 @@ class Slot(models.Model):
     assigned_at = models.DateTimeField(null=True, blank=True)
     confirmed_at = models.DateTimeField(null=True, blank=True)
     locked = models.BooleanField(default=False)
-    slides_url = models.URLField(max_length=500, blank=True)
+    slides_url = models.URLField(
+        max_length=500, blank=True, validators=[web_url_validator, validate_single_line]
+    )
     slides_file = models.FileField(upload_to="slides/%Y/", blank=True)
     # True while the session lies ahead and is not cancelled. It lets the database
     # enforce "a paper is scheduled at most once among upcoming sessions" with a
@@ -230,6 +244,8 @@ class Slot(models.Model):
                 condition=Q(presenter__isnull=False),
                 name="slot_one_per_presenter_per_session",
             ),
+            single_line_constraint("slides_url", "slot_slides_url_single_line"),
+            web_url_constraint("slides_url", "slot_slides_url_web"),
         ]
 
     def __str__(self) -> str:
@@ -247,16 +263,3 @@ class Slot(models.Model):
     def slides_name(self) -> str:
         """The uploaded PDF's name as the presenter chose it, without the random folder."""
         return posixpath.basename(self.slides_file.name) if self.slides_file else ""
-
-
-@receiver(pre_delete, sender=settings.AUTH_USER_MODEL)
-def _presenter_leaves_their_slots(sender: type, instance: models.Model, **kwargs: object) -> None:
-    """Deleting an account (the admin can) empties their slots the way removing a member does.
-
-    ``presenter`` is SET_NULL, and a slot without presenter may keep neither a
-    confirmation nor slides (see the constraints), so clear those first. Runs
-    inside the deletion's transaction, before Django nulls the presenter.
-    """
-    from readinggroup import scheduling  # scheduling imports the models
-
-    scheduling.forget_presenter(user=instance)

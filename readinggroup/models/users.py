@@ -1,11 +1,18 @@
 from __future__ import annotations
 
+import datetime as dt
+
 from django.contrib.auth.models import AbstractUser
 from django.contrib.auth.models import UserManager as DjangoUserManager
 from django.db import models
-from django.db.models import F
-from django.db.models.signals import post_delete, post_save
-from django.dispatch import receiver
+from django.db.models import Count, F, Max, Q
+from django.db.models.functions import Lower
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from readinggroup.validators import single_line_constraint, validate_single_line
+
+from .sessions import presented_condition
 
 
 class Role(models.TextChoices):
@@ -23,6 +30,40 @@ class UserQuerySet(models.QuerySet):
         """Who runs the group: the organizer role, and superusers (always organizers)."""
         return self.filter(models.Q(role=Role.ORGANIZER) | models.Q(is_superuser=True))
 
+    def named_like(self, text: str) -> UserQuerySet:
+        """Members whose display name, first or last name or username contains ``text``."""
+        text = text.strip()
+        if not text:
+            return self
+        return self.filter(
+            Q(display_name__icontains=text)
+            | Q(first_name__icontains=text)
+            | Q(last_name__icontains=text)
+            | Q(username__icontains=text)
+        )
+
+    def with_presentation_stats(self, now: dt.datetime | None = None) -> UserQuerySet:
+        """Annotate ``presented_count`` and ``last_presented_at``.
+
+        One grouped join over the slots: per-member subqueries cost 25 ms at 1,000
+        members on PostgreSQL, this a few."""
+        presented = presented_condition(now or timezone.now(), via="slots__")
+        return self.annotate(
+            presented_count=Count("slots", filter=presented),
+            last_presented_at=Max("slots__session__starts_at", filter=presented),
+        )
+
+    def fairness_order(self) -> UserQuerySet:
+        """Fewest presentations first, then those who presented longest ago (never: first).
+
+        Needs the annotations of ``with_presentation_stats``."""
+        return self.order_by(
+            "presented_count",
+            F("last_presented_at").asc(nulls_first=True),
+            Lower("display_name"),
+            Lower("username"),
+        )
+
 
 class UserManager(DjangoUserManager.from_queryset(UserQuerySet)):
     """Django's user manager (``create_user``...) with our named filters."""
@@ -35,7 +76,15 @@ class User(AbstractUser):
     presentations and notes stay in the group's history.
     """
 
-    display_name = models.CharField(max_length=150, blank=True)
+    # Django's own name and email fields, with the single-line check added.
+    first_name = models.CharField(
+        _("first name"), max_length=150, blank=True, validators=[validate_single_line]
+    )
+    last_name = models.CharField(
+        _("last name"), max_length=150, blank=True, validators=[validate_single_line]
+    )
+    email = models.EmailField(_("email address"), blank=True, validators=[validate_single_line])
+    display_name = models.CharField(max_length=150, blank=True, validators=[validate_single_line])
     role = models.CharField(max_length=16, choices=Role.choices, default=Role.MEMBER)
     # Notification preferences (used by the reminders and digests).
     notify_presenting = models.BooleanField("remind me before I present", default=True)
@@ -64,6 +113,10 @@ class User(AbstractUser):
             models.CheckConstraint(
                 condition=models.Q(digest__in=DigestFrequency.values), name="user_digest_valid"
             ),
+            *(
+                single_line_constraint(field, f"user_{field}_single_line")
+                for field in ("first_name", "last_name", "email", "display_name")
+            ),
         ]
 
     def __str__(self) -> str:
@@ -83,13 +136,14 @@ class Unavailability(models.Model):
 
     user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="unavailable_dates")
     date = models.DateField()
-    note = models.CharField(max_length=200, blank=True)
+    note = models.CharField(max_length=200, blank=True, validators=[validate_single_line])
 
     class Meta:
         ordering = ["date"]
         verbose_name_plural = "unavailabilities"
         constraints = [
             models.UniqueConstraint(fields=["user", "date"], name="unavailability_unique_day"),
+            single_line_constraint("note", "unavailability_note_single_line"),
         ]
 
     def __str__(self) -> str:
@@ -114,31 +168,3 @@ class WantToRead(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} wants {self.paper_id}"
-
-
-# Paper.want_count follows the marks through these two receivers, so every way of
-# making or removing a mark (set_want, the admin, a deleted account's cascade, a
-# merge dropping a duplicate wish) keeps it right, inside the change's transaction.
-# Bulk operations skip signals: they call Paper.objects.recount_wants() themselves.
-
-
-@receiver(post_save, sender=WantToRead)
-def _count_new_want(sender: type, instance: WantToRead, created: bool, raw: bool, **kw) -> None:
-    # Only a row actually inserted counts (get_or_create finding one sends no created).
-    # Fixtures (raw) bring their papers' counts with them.
-    if created and not raw:
-        from papers.models import Paper
-
-        Paper.objects.filter(pk=instance.paper_id).update(want_count=F("want_count") + 1)
-
-
-@receiver(post_delete, sender=WantToRead)
-def _recount_after_unwant(sender: type, instance: WantToRead, **kw: object) -> None:
-    # A recount, not "- 1": Django sends post_delete for a row another transaction
-    # deleted first, and counting what is left is right either way.
-    from papers.models import Paper
-
-    origin = kw.get("origin")
-    if isinstance(origin, Paper) or getattr(origin, "model", None) is Paper:
-        return  # the paper itself is being deleted: no count left to keep
-    Paper.objects.recount_wants(paper_ids=[instance.paper_id])

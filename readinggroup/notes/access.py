@@ -7,26 +7,18 @@ replies too. To everyone else it does not exist: 404, never 403, so nothing leak
 from __future__ import annotations
 
 from django.core.exceptions import PermissionDenied
-from django.db.models import Q, QuerySet
 from django.http import Http404, HttpRequest
 
-from readinggroup.models import Note, User
-
-
-def visible_notes(user: User, notes: QuerySet[Note] | None = None) -> QuerySet[Note]:
-    """The notes ``user`` may read."""
-    notes = Note.objects.all() if notes is None else notes
-    if not user.is_authenticated:
-        return notes.none()
-    if user.is_organizer:
-        return notes
-    return notes.filter(Q(hidden=False) | Q(author=user)).filter(
-        Q(parent__isnull=True) | Q(parent__hidden=False) | Q(parent__author=user)
-    )
+from readinggroup.models import Note
 
 
 def note_for_viewing(request: HttpRequest, pk: int) -> Note:
-    note = visible_notes(request.user).select_related("paper", "session").filter(pk=pk).first()
+    note = (
+        Note.objects.visible_to(request.user)
+        .select_related("paper", "session")
+        .filter(pk=pk)
+        .first()
+    )
     if note is None:
         raise Http404("No such note.")
     return note

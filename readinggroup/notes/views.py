@@ -1,23 +1,20 @@
 """The notes page, and posting, editing, deleting, hiding and pinning notes.
 
 Every action answers an htmx request with the thread fragment
-(``readinggroup/thread.html#thread``) and a plain request with a redirect to the
+(``readinggroup/notes/thread.html#thread``) and a plain request with a redirect to the
 paper or session page and a message, so everything works without JavaScript.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import functools
 from urllib.parse import urlencode
 
 from django import forms
-from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.db.models import Prefetch, Q, QuerySet
+from django.db.models import Q, QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import redirect, render
-from django.template.loader import render_to_string
 from django.utils.html import format_html_join
 from django.utils.safestring import SafeString, mark_safe
 from django.views.decorators.http import require_GET, require_POST
@@ -25,47 +22,24 @@ from django.views.decorators.vary import vary_on_headers
 
 from papers import access as paper_access
 from papers.models import Listing, Paper, Topic
-from readinggroup import access as session_access
-from readinggroup.generations import Generations
-from readinggroup.htmx import filters_in_use, push_results_url, wants_fragment
-from readinggroup.models import DataArea, Note, Session, User
+from readinggroup.models import Note, Session, User
+from readinggroup.schedule import access as session_access
 from readinggroup.searchfields import IdField, SearchField
+from readinggroup.web import (
+    filters_in_use,
+    fragment_or_redirect,
+    push_results_url,
+    wants_fragment,
+)
 
 from . import access, actions
 from .search import search_page
 
 PAGE_SIZE = 25
-THREAD = "readinggroup/thread.html#thread"
+THREAD = "readinggroup/notes/thread.html#thread"
 
 
 # --- The thread on a paper or session page ------------------------------------------
-
-
-def thread_notes(user: User, *, paper: Paper | None = None, session: Session | None = None):
-    """Top-level notes the user may see, pinned first, each with its visible replies.
-
-    Two queries whatever the number of notes and replies.
-    """
-    replies = access.visible_notes(user).select_related("author").order_by("created_at", "pk")
-    notes = access.visible_notes(user).filter(parent__isnull=True)
-    notes = notes.filter(paper=paper) if paper is not None else notes.filter(session=session)
-    return list(
-        notes.select_related("author")
-        .prefetch_related(Prefetch("replies", queryset=replies))
-        .order_by("-pinned", "created_at", "pk")
-    )
-
-
-def thread_context(
-    request: HttpRequest, *, paper: Paper | None = None, session: Session | None = None
-) -> dict:
-    """What ``readinggroup/thread.html`` needs, for a paper page or a session page."""
-    if (paper is None) == (session is None):
-        raise TypeError("thread_context() needs exactly one of paper or session.")
-    return {
-        "thread_notes": thread_notes(request.user, paper=paper, session=session),
-        "thread_target": paper or session,
-    }
 
 
 def _thread_response(
@@ -76,16 +50,17 @@ def _thread_response(
     error: str = "",
     notice: str = "",
 ) -> HttpResponse:
-    if request.htmx:
-        kind = "session" if isinstance(target, Session) else "paper"
-        context = thread_context(request, **{kind: target})
-        context.update(thread_error=error, thread_notice=notice)
+    def thread() -> HttpResponse:
+        context = {
+            "thread_notes": Note.objects.thread(request.user, target),
+            "thread_target": target,
+            "thread_error": error,
+            "thread_notice": notice,
+        }
         return render(request, THREAD, context)
-    if error:
-        messages.error(request, error)
-    elif notice:
-        messages.success(request, notice)
-    return redirect(f"{target.get_absolute_url()}#{anchor}")
+
+    url = f"{target.get_absolute_url()}#{anchor}"
+    return fragment_or_redirect(request, thread, url, error=error, notice=notice)
 
 
 def _target(note: Note) -> Paper | Session:
@@ -264,9 +239,7 @@ class NoteFilterForm(forms.Form):
         return any(self.cleaned_data.get(k) for k in ("q", "topic", "session", "paper", "author"))
 
 
-NOTES = "readinggroup/notes.html"
-# The results show notes, their authors, and the papers and sessions they are on.
-RESULT_AREAS = (DataArea.NOTES, DataArea.MEMBERS, DataArea.CATALOGUE, DataArea.SCHEDULE)
+NOTES = "readinggroup/notes/notes.html"
 
 
 @require_GET
@@ -275,64 +248,27 @@ RESULT_AREAS = (DataArea.NOTES, DataArea.MEMBERS, DataArea.CATALOGUE, DataArea.S
 def note_list(request: HttpRequest) -> HttpResponse:
     """Newest notes first, a page at a time ("Older notes" follows a cursor, never
     an OFFSET or a COUNT over every note); or the best matches of a search.
-
-    The results are rendered once per change to what they show, for each search,
-    filter and page and each kind of reader (see ``_reader``), and served from the
-    cache; htmx asks for the results alone."""
+    htmx asks for the results alone."""
     filters = {k: v for k, v in filters_in_use(request).items() if k not in ("before", "after")}
-    resolved = functools.cache(lambda: _resolved_form(request, filters))
-    fresh = Generations.read()
-
-    def compute() -> tuple[tuple[str, int | None], None]:
-        form = resolved()
-        notes = form.filter(access.visible_notes(request.user)).select_related(
-            "author", "paper", "session"
-        )
-        context = {"form": form, "query": urlencode(filters), "searching": False, "more": False}
-        page = None
-        if query := form.cleaned_data.get("q"):
-            page, more = search_page(
-                query, notes=notes, page_number=request.GET.get("page"), per_page=PAGE_SIZE
-            )
-            context.update(searching=True, page=page, more=more, notes=page.object_list)
-        else:
-            context.update(newest_first(notes, request, form.problems))
-        # No request: a rendering shared by a kind of reader takes nothing from one user.
-        html = render_to_string(f"{NOTES}#results", context)
-        return (html, page.number if page is not None else None), None
-
-    key = (_reader(request.user), sorted(request.GET.lists()))
-    results, shown = fresh.cached("notes-results", areas=RESULT_AREAS, key=key, compute=compute)
-    if wants_fragment(request):
-        return push_results_url(request, HttpResponse(results), shown)
-    form = resolved()
-    context = {
-        "form": form,
-        "results_html": results,
-        "topic_options": fresh.cached(
-            "notes-topic-options",
-            areas=[DataArea.CATALOGUE],
-            key=(form.cleaned_data.get("topic"),),
-            compute=lambda: (topic_options(form.cleaned_data.get("topic")), None),
-        ),
-    }
-    return render(request, NOTES, context)
-
-
-def _resolved_form(request: HttpRequest, filters: dict[str, str]) -> NoteFilterForm:
     form = NoteFilterForm(request.GET)
     form.resolve(request.path, filters)
-    return form
-
-
-def _reader(user: User) -> str:
-    """Whose view of the notes this is: organizers see every note; members see the same
-    notes unless they wrote hidden ones, which only they (and organizers) see."""
-    if user.is_organizer:
-        return "organizers"
-    if Note.objects.filter(author=user, hidden=True).exists():
-        return f"member {user.pk}"
-    return "members"
+    notes = form.filter(Note.objects.visible_to(request.user)).select_related(
+        "author", "paper", "session"
+    )
+    context = {"form": form, "query": urlencode(filters), "searching": False, "more": False}
+    page = None
+    if query := form.cleaned_data.get("q"):
+        page, more = search_page(
+            query, notes=notes, page_number=request.GET.get("page"), per_page=PAGE_SIZE
+        )
+        context.update(searching=True, page=page, more=more, notes=page.object_list)
+    else:
+        context.update(newest_first(notes, request, form.problems))
+    if wants_fragment(request):
+        response = render(request, f"{NOTES}#results", context)
+        return push_results_url(request, response, page.number if page is not None else None)
+    context["topic_options"] = topic_options(form.cleaned_data.get("topic"))
+    return render(request, NOTES, context)
 
 
 def topic_options(selected: int | None) -> SafeString:

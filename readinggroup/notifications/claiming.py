@@ -4,6 +4,7 @@ The row's unique key (kind, scope, recipient) is the claim. Each insert runs in 
 savepoint; an IntegrityError means another tick (or worker) claimed it first, so
 it is skipped. The send task is written to the outbox in the same transaction, so
 a claim never exists without its task, and is published once the claim commits.
+What becomes of it after that, retries and lost tasks included, is in ``recovery``.
 """
 
 from __future__ import annotations
@@ -20,11 +21,7 @@ from readinggroup.models import GroupSettings, Notification, NotificationStatus
 
 from . import due as due_module
 from .due import Due
-
-SEND_TASK = "notifications.send"
-# A pending row this old has outlived every retry of its task: the task was lost
-# (a worker killed mid-send, a broker that forgot it). The tick enqueues it again.
-STALE_AFTER = dt.timedelta(hours=1)
+from .recovery import SEND_TASK, recover
 
 
 @dataclass
@@ -66,7 +63,9 @@ def claim_one(due: Due) -> Notification | None:
                 last_error=due.drop_reason,
             )
             if status == NotificationStatus.PENDING:
-                outbox.enqueue(SEND_TASK, notification_id=notification.pk)
+                message = outbox.enqueue(SEND_TASK, notification_id=notification.pk)
+                Notification.objects.filter(pk=notification.pk).update(send_task=message)
+                notification.send_task = message
     except IntegrityError:
         return None
     return notification
@@ -92,22 +91,6 @@ def claim(dues: Iterable[Due]) -> ClaimResult:
     return result
 
 
-def requeue_stale(*, now: dt.datetime) -> int:
-    """Enqueue again the pending rows whose task was lost. Sending twice is harmless:
-    the send locks the row and does nothing once it is no longer pending."""
-    stale = Notification.objects.filter(
-        status=NotificationStatus.PENDING,
-        created_at__gt=now - due_module.LOOKBACK,
-        created_at__lte=now - STALE_AFTER,
-    ).values_list("pk", flat=True)
-    count = 0
-    with transaction.atomic():
-        for pk in stale:
-            outbox.enqueue(SEND_TASK, notification_id=pk)
-            count += 1
-    return count
-
-
 @dataclass
 class TickResult:
     claims: ClaimResult
@@ -115,10 +98,10 @@ class TickResult:
 
 
 def tick(*, now: dt.datetime) -> TickResult:
-    """The periodic entry point: claim what is due now, and rescue lost sends."""
+    """The periodic entry point: claim what is due now, and send again what needs it."""
     settings_row = GroupSettings.load()
     claims = claim(due_module.due_now(now=now, settings_row=settings_row))
-    return TickResult(claims=claims, requeued=requeue_stale(now=now))
+    return TickResult(claims=claims, requeued=recover(now=now))
 
 
 def claim_manual_digests(*, now: dt.datetime, token: str) -> ClaimResult:

@@ -16,9 +16,7 @@ from dataclasses import dataclass, field
 from django.db.models import Prefetch
 
 from papers.models import Paper
-from readinggroup.forms import unscheduled_papers
 from readinggroup.models import Note, Role, Session, Slot, Unavailability, User
-from readinggroup.notes.access import visible_notes
 
 from .due import digest_recipients, local_date, week_scope
 
@@ -101,7 +99,7 @@ def build_shared(*, now: dt.datetime) -> DigestShared:
         .select_related("session")
         .order_by("session__starts_at", "session_id", "position")
     )
-    wanted = list(unscheduled_papers().filter(want_count__gt=0)[:MAX_WANTED])
+    wanted = list(Paper.objects.unscheduled().filter(want_count__gt=0)[:MAX_WANTED])
     return DigestShared(
         now=now,
         scope=week_scope(local_date(now)),
@@ -117,7 +115,7 @@ def _since(member: User, now: dt.datetime) -> dt.datetime:
     return max(since, floor)
 
 
-# visible_notes for a member who wrote nothing: the notes every member may read. Never
+# Note.objects.visible_to for a member who wrote nothing: the notes every member may read. Never
 # saved; pk 0 matches no author, so neither the "own hidden note" nor the "reply under
 # my hidden note" exception applies. Organizers get the same list: no hidden notes by email.
 _ANY_MEMBER = User(pk=0, role=Role.MEMBER)
@@ -127,7 +125,7 @@ def _visible_notes_since(since: dt.datetime, now: dt.datetime) -> list[Note]:
     """Notes every member may read (hidden ones and replies under them left out)."""
     notes = Note.objects.filter(created_at__gt=since, created_at__lte=now)
     return list(
-        visible_notes(_ANY_MEMBER, notes)
+        notes.visible_to(_ANY_MEMBER)
         .select_related("author", "paper", "session")
         .order_by("-created_at", "-pk")
     )

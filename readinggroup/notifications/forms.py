@@ -1,9 +1,9 @@
 from __future__ import annotations
 
 from django import forms
-from django.core.validators import URLValidator
 
 from readinggroup.models import GroupSettings, NotificationKind, NotificationStatus
+from readinggroup.weblinks import WebURLField
 
 WEEKDAYS = [
     (0, "Monday"),
@@ -34,15 +34,11 @@ class GroupSettingsForm(forms.ModelForm):
         label="Weekly digest at (hour, 0 to 23)", min_value=0, max_value=23
     )
     # Only http and https: Django's URLField also takes ftp:// and ftps://, which urllib
-    # would fetch. Private and loopback addresses stay allowed on purpose: a self-hosted
-    # Mattermost on the group's LAN is a normal target, and only organizers set this.
-    webhook_url = forms.URLField(
+    # would fetch. Private and loopback addresses are refused when the message is sent
+    # unless READINGGROUP_WEBHOOK_ALLOW_PRIVATE is on (see notifications.webhook).
+    webhook_url = WebURLField(
         label="Chat webhook URL",
         required=False,
-        max_length=500,
-        assume_scheme="https",
-        validators=[URLValidator(schemes=["http", "https"])],
-        error_messages={"invalid": "Enter a web address starting with https:// (or http://)."},
         help_text="Slack-compatible incoming webhook; session reminders and the digest "
         "summary are posted there too. Leave empty for email only.",
     )

@@ -16,6 +16,7 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 
 from readinggroup.ical.ics import for_calendar, session_calendar
+from readinggroup.links import absolute, site_url
 from readinggroup.models import (
     Notification,
     NotificationKind,
@@ -24,10 +25,10 @@ from readinggroup.models import (
     Slot,
     User,
 )
+from readinggroup.weblinks import safe_url
 
 from . import due
 from .digest import Digest, DigestShared, build_digest, build_shared
-from .links import absolute, site_url
 from .preferences import LABELS, PREFERENCE_FOR_KIND
 from .subjects import subject_for, when
 from .unsubscribe import unsubscribe_url
@@ -49,7 +50,7 @@ class SlotLinks:
 
 
 def slot_links(slot: Slot) -> SlotLinks:
-    session_url = absolute(reverse("session_detail", args=[slot.session_id]))
+    session_url = absolute(reverse("schedule:session_detail", args=[slot.session_id]))
     paper_url = absolute(slot.paper.get_absolute_url()) if slot.paper_id else ""
     return SlotLinks(slot=slot, url=f"{session_url}#slot-{slot.pk}", paper_url=paper_url)
 
@@ -145,7 +146,7 @@ def digest_context(digest: Digest) -> dict:
             }
             for note in digest.notes
         ],
-        "sessions_url": absolute(reverse("session_list")),
+        "sessions_url": absolute(reverse("schedule:session_list")),
     }
 
 
@@ -251,7 +252,8 @@ def _slot_line(slot: Slot) -> str:
 
 def session_webhook_text(session: Session) -> str:
     name = chat_escape(session.title or "Reading group")
-    where = " · ".join(chat_escape(part) for part in (session.place, session.video_url) if part)
+    parts = (session.place, safe_url(session.video_url))
+    where = " · ".join(chat_escape(part) for part in parts if part)
     lines = [f"*{name}*, {when(session)}" + (f" ({where})" if where else "")]
     lines += [_slot_line(slot) for slot in session.slots.all()]
     lines.append(absolute(session.get_absolute_url()))
@@ -273,7 +275,7 @@ def digest_webhook_text(shared: DigestShared) -> str:
         count = len(shared.open_slots)
         lines.append(
             f"{count} open slot{'s' if count != 1 else ''} to claim: "
-            + absolute(reverse("session_list"))
+            + absolute(reverse("schedule:session_list"))
         )
     if shared.wanted:
         lines.append("Most wanted: " + "; ".join(chat_escape(p) for p in shared.wanted))

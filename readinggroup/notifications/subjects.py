@@ -1,4 +1,9 @@
-"""Subject lines, also stored on each Notification when it is claimed (the log shows them)."""
+"""Subject lines, also stored on each Notification when it is claimed (the log shows them).
+
+Every email subject is made by ``subject_line``, so none can hold a line break
+(Django refuses to send one: a session title with a newline would stop every
+message about that session), whatever titles and templates contain.
+"""
 
 from __future__ import annotations
 
@@ -8,6 +13,7 @@ from django.conf import settings
 from django.utils import dateformat
 
 from readinggroup.models import NotificationKind, Session
+from readinggroup.validators import subject_line
 
 
 def when(session: Session) -> str:
@@ -18,14 +24,15 @@ def when(session: Session) -> str:
 
 def subject_for(kind: str, *, session: Session | None = None) -> str:
     if kind == NotificationKind.DIGEST:
-        return "Your weekly reading group digest"
+        return subject_line("Your weekly reading group digest")
     if session is None:
         raise ValueError(f"A {kind} message is about a session.")
     name = session.title or "the reading group"
-    return {
+    subject = {
         NotificationKind.PRESENTER_REMINDER: f"Reminder: you present on {when(session)}",
         NotificationKind.SLIDES_NUDGE: f"Your slides for {when(session)}, please",
         NotificationKind.CONFIRM_NUDGE: f"Please confirm: you present on {when(session)}",
         NotificationKind.SESSION_REMINDER: f"Reminder: {name}, {when(session)}",
         NotificationKind.ORGANIZER_ALERT: f"Open slots in the session on {when(session)}",
     }[kind]
+    return subject_line(subject)

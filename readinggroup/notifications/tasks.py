@@ -1,8 +1,9 @@
 """Celery tasks: thin wrappers that look things up and call the domain functions.
 
-``notifications.tick`` is scheduled every few minutes (``CELERY_BEAT_SCHEDULE`` in
-readinggroup/settings.py);
-``notifications.send`` is enqueued through the outbox for each claimed Notification.
+``notifications.tick`` is scheduled every few minutes and ``notifications.recover``
+every 30 seconds (``CELERY_BEAT_SCHEDULE`` in readinggroup/settings.py);
+``notifications.send`` is enqueued through the outbox for each claimed Notification,
+and again by the recovery for a retry that is due or a send whose worker died.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ import logging
 from celery import shared_task
 from django.utils import timezone
 
-from . import claiming, delivery
+from . import claiming, delivery, recovery
 
 log = logging.getLogger(__name__)
 
@@ -30,20 +31,21 @@ def tick() -> dict:
     return summary
 
 
-# Retries are counted in the database (Notification.attempts): delivery gives up and
-# marks the row failed after MAX_ATTEMPTS, so Celery's own limit is only a backstop.
-@shared_task(
-    name="notifications.send",
-    bind=True,
-    ignore_result=True,
-    max_retries=delivery.MAX_ATTEMPTS + 2,
-)
-def send(self, *, notification_id: int) -> str:
-    try:
-        outcome = delivery.deliver(notification_id)
-    except delivery.RetryLater as exc:
-        log.warning("Notification %s: %s; retrying in %ss", notification_id, exc, exc.countdown)
-        raise self.retry(countdown=exc.countdown, exc=exc) from exc
+@shared_task(name="notifications.recover", ignore_result=True)
+def recover() -> int:
+    count = recovery.recover(now=timezone.now())
+    if count:
+        log.info("Notifications recovery: %s send(s) enqueued again", count)
+    return count
+
+
+# No Celery retries: a temporary failure sets the row's retry_at, and the recovery
+# enqueues it then. The database holds every wait, so the broker may lose its messages.
+@shared_task(name="notifications.send", ignore_result=True)
+def send(*, notification_id: int) -> str:
+    outcome = delivery.deliver(notification_id)
+    if outcome.status in ("retry", "failed"):
+        log.warning("Notification %s: %s (%s)", notification_id, outcome.status, outcome.detail)
     return outcome.status
 
 

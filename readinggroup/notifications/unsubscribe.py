@@ -9,9 +9,9 @@ from __future__ import annotations
 from django.core import signing
 from django.urls import reverse
 
+from readinggroup.links import absolute
 from readinggroup.models import User
 
-from .links import absolute
 from .preferences import LABELS
 
 SALT = "readinggroup.notifications.unsubscribe"

@@ -3,8 +3,8 @@ from __future__ import annotations
 import pytest
 from django.utils import timezone
 
-from readinggroup.benchmark.generate import GenerationReport, generate_group
-from readinggroup.benchmark.shapes import SHAPES
+from benchmarks.generate import GenerationReport, generate_group
+from benchmarks.shapes import SHAPES
 
 # History is built around a day; upcoming sessions must lie ahead of the real clock.
 TODAY = timezone.localdate()
@@ -17,6 +17,5 @@ def tiny_group(db) -> GenerationReport:
 
 @pytest.fixture
 def committed_tiny_group(transactional_db) -> GenerationReport:
-    """The tiny group committed, as the benchmark's own database holds it (pages cache
-    what they render only from committed data)."""
+    """The tiny group committed, as the benchmark's own database holds it."""
     return generate_group(SHAPES["tiny"], seed=3, today=TODAY)

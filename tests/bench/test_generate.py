@@ -8,9 +8,9 @@ from django.core.management import CommandError, call_command
 from django.db.models import Count
 from django.utils import timezone
 
+from benchmarks.generate import NoteBodies, generate_group
+from benchmarks.shapes import SHAPES
 from papers.models import Listing, Paper, ReadingList, Topic
-from readinggroup.benchmark.generate import NoteBodies, generate_group
-from readinggroup.benchmark.shapes import SHAPES
 from readinggroup.models import Note, Session, Slot, Unavailability, User, WantToRead
 from readinggroup.notes.rendering import render_markdown
 

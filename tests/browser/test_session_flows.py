@@ -16,8 +16,8 @@ from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 from playwright.sync_api import Browser, Page, expect
 
-from readinggroup import scheduling
 from readinggroup.models import Session, Slot
+from readinggroup.schedule import scheduling
 from tests.factories import OrganizerFactory, PaperFactory, UserFactory
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -79,7 +79,7 @@ def test_organizer_schedules_a_session_and_assigns_a_presenter(
     page: Page, live_server, group, shots: Path
 ) -> None:
     _log_in(page, live_server, "olga")
-    page.goto(f"{live_server.url}{reverse('session_list')}")
+    page.goto(f"{live_server.url}{reverse('schedule:session_list')}")
     page.get_by_role("link", name="New session").click()
     starts = timezone.localtime(timezone.now() + dt.timedelta(days=10)).replace(hour=16, minute=0)
     page.get_by_label("Title", exact=True).fill("Kick-off")
@@ -203,7 +203,7 @@ def test_claim_and_post_without_javascript(
     )
     card.get_by_role("button", name="Save slides").click()
     expect(page.locator(".message-success")).to_have_text("Slides saved.")
-    pdf = page.request.get(f"{live_server.url}{reverse('slot_slides', args=[slot.pk])}")
+    pdf = page.request.get(f"{live_server.url}{reverse('schedule:slot_slides', args=[slot.pk])}")
     assert pdf.headers["content-type"] == "application/pdf"
     assert pdf.body() == PDF
 

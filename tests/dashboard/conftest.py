@@ -5,8 +5,8 @@ import datetime as dt
 import pytest
 from django.utils import timezone
 
-from readinggroup import scheduling
 from readinggroup.models import Session, SessionStatus, Slot, User
+from readinggroup.schedule import scheduling
 from tests.factories import ListingFactory, PaperFactory, TopicFactory, UserFactory
 
 

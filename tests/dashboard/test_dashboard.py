@@ -10,9 +10,9 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
-from readinggroup import scheduling
 from readinggroup.models import Session, Slot, Unavailability, WantToRead
 from readinggroup.notes.actions import post_note, set_hidden
+from readinggroup.schedule import scheduling
 from tests.dashboard.conftest import days, held_session, new_session, present
 from tests.factories import ListingFactory, PaperFactory, TopicFactory, UserFactory
 
@@ -39,7 +39,7 @@ def test_dashboard_anonymous_goes_to_login(client) -> None:
 
 def test_dashboard_is_the_home_page(member_client) -> None:
     response = member_client.get("/")
-    assert response.templates[0].name == "readinggroup/dashboard.html"
+    assert response.templates[0].name == "readinggroup/dashboard/dashboard.html"
     assert "Hello, Mira Member" in response.content.decode()
 
 
@@ -98,8 +98,8 @@ def test_next_session_shows_the_video_link_and_scribe(member_client, organizer, 
 def test_next_session_empty_state_for_an_organizer(organizer_client) -> None:
     section = _section(_page(organizer_client), "next-session")
     assert "No session is scheduled." in section
-    assert f'href="{reverse("session_create")}">Schedule a session</a>' in section
-    assert f'href="{reverse("series_create")}">schedule a weekly series</a>' in section
+    assert f'href="{reverse("schedule:session_create")}">Schedule a session</a>' in section
+    assert f'href="{reverse("schedule:series_create")}">schedule a weekly series</a>' in section
 
 
 def test_next_session_empty_state_for_a_member(member_client, organizer) -> None:
@@ -222,7 +222,7 @@ def test_open_slots_empty_state(member_client, organizer_client) -> None:
     assert "See all <a" in _section(_page(member_client), "open-slots")
     section = _section(_page(organizer_client), "open-slots")
     assert "No open slots on days you are available." in section
-    assert f'<a href="{reverse("session_create")}">Schedule a session</a>' in section
+    assert f'<a href="{reverse("schedule:session_create")}">Schedule a session</a>' in section
 
 
 # --- Most wanted papers ------------------------------------------------------------
@@ -354,11 +354,10 @@ def test_dashboard_query_count_for_a_member_does_not_grow(
     member_client, busy_group, size, django_assert_num_queries
 ) -> None:
     busy_group(size)
-    # Login session and user, the data generations, next session and its slots, my
-    # slots, my scribing, open slots, wanted papers, when the next session starts (read
-    # once for every section), which of them I want, notes, two charts (three small
-    # queries each). What is cached and when: tests/dashboard/test_cache.py.
-    with django_assert_num_queries(18):
+    # Login session and user, next session and its slots, my slots, my scribing, open
+    # slots, wanted papers, which of them I want, notes, two charts (three small
+    # queries each).
+    with django_assert_num_queries(16):
         html = _page(member_client)
     assert html.count("waiting for your confirmation") == size
     assert html.count("you are the scribe") == size
@@ -369,7 +368,7 @@ def test_dashboard_query_count_for_an_organizer_does_not_grow(
     organizer_client, busy_group, size, django_assert_num_queries
 ) -> None:
     busy_group(size)
-    with django_assert_num_queries(19):  # the member's eighteen and the unconfirmed slots
+    with django_assert_num_queries(17):  # the member's sixteen and the unconfirmed slots
         html = _page(organizer_client)
     assert html.count("has not confirmed yet") == size
 

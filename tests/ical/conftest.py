@@ -6,8 +6,8 @@ import pytest
 from django.utils import timezone
 from icalendar import Calendar
 
-from readinggroup import scheduling
 from readinggroup.models import Session, User
+from readinggroup.schedule import scheduling
 from tests.factories import PaperFactory, UserFactory
 
 SITE = "https://reading.example.org"

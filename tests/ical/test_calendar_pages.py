@@ -9,9 +9,10 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
-from readinggroup import scheduling
 from readinggroup.ical import tokens
 from readinggroup.models import User
+from readinggroup.schedule import scheduling
+from tests.factories import PaperFactory
 from tests.ical.conftest import SITE, events, make_sessions, parse
 
 pytestmark = pytest.mark.django_db
@@ -158,9 +159,73 @@ def test_feed_query_count_does_not_grow(
 ):
     make_sessions(organizer, count)
     token = tokens.create_token(user=member)
-    with django_assert_num_queries(4):  # the member, the generations, sessions, slots
+    # The member (for the ETag, then for the feed), the feed's version, sessions, slots.
+    with django_assert_num_queries(5):
         response = client.get(_feed(token))
     assert len(parse(response.content).walk("VEVENT")) == count
+
+
+# --- Conditional requests: calendar apps poll the feed -----------------------------
+
+
+def test_feed_unchanged_answers_304_without_building_it(
+    client, member, organizer, django_assert_num_queries
+) -> None:
+    make_sessions(organizer, 3)
+    token = tokens.create_token(user=member)
+    first = client.get(_feed(token))
+    etag = first["ETag"]
+    with django_assert_num_queries(2):  # the member and the feed's version: no sessions
+        again = client.get(_feed(token), headers={"If-None-Match": etag})
+    assert again.status_code == 304
+    assert again.content == b""
+    assert again["ETag"] == etag
+
+
+def test_feed_changes_etag_after_a_claim_a_cancellation_and_a_paper_edit(
+    client, member, organizer, upcoming_session
+) -> None:
+    token = tokens.create_token(user=member)
+    seen = [client.get(_feed(token))["ETag"]]
+    open_slot = upcoming_session.slots.get(position=2)
+    scheduling.claim_slot(slot=open_slot, user=organizer, paper=PaperFactory(title="Borg"))
+    seen.append(client.get(_feed(token))["ETag"])
+    paper = upcoming_session.slots.get(position=1).paper
+    paper.title = "Attention Is Still All You Need"
+    paper.save()
+    seen.append(client.get(_feed(token))["ETag"])
+    scheduling.cancel_session(session=upcoming_session)
+    response = client.get(_feed(token), headers={"If-None-Match": seen[-1]})
+    assert response.status_code == 200  # changed: the whole feed, with the cancellation
+    assert str(events(response.content)["Systems week"]["status"]) == "CANCELLED"
+    seen.append(response["ETag"])
+    assert len(set(seen)) == 4
+
+
+def test_feed_with_and_without_alarm_have_their_own_etags(client, member, upcoming_session):
+    token = tokens.create_token(user=member)
+    plain = client.get(_feed(token))
+    with_alarm = client.get(_feed(token), {"alarm": "30"}, headers={"If-None-Match": plain["ETag"]})
+    assert with_alarm.status_code == 200
+    assert b"TRIGGER:-PT30M" in with_alarm.content
+    assert with_alarm["ETag"] != plain["ETag"]
+
+
+def test_feed_revoked_token_is_refused_even_with_a_matching_etag(client, member, upcoming_session):
+    token = tokens.create_token(user=member)
+    etag = client.get(_feed(token))["ETag"]
+    tokens.revoke_token(user=member)
+    refused = client.get(_feed(token), headers={"If-None-Match": etag})
+    assert refused.status_code == 404
+    assert b"BEGIN:VCALENDAR" not in refused.content
+
+
+def test_feed_bad_alarm_is_a_400_even_with_an_etag(client, member, upcoming_session):
+    token = tokens.create_token(user=member)
+    etag = client.get(_feed(token))["ETag"]
+    response = client.get(_feed(token), {"alarm": "soon"}, headers={"If-None-Match": etag})
+    assert response.status_code == 400
+    assert b"alarm must be a number of minutes" in response.content
 
 
 # --- The subscribe page ------------------------------------------------------------

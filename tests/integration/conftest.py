@@ -88,8 +88,11 @@ def start_worker(tmp_path: Path, var_dir: Path) -> Iterator[Callable[..., Worker
     """Start ``celery -A readinggroup worker`` processes; all are stopped after the test."""
     started: list[Worker] = []
 
-    def start(name: str = "worker1", *, redis_url: str = "", **env: str) -> Worker:
-        worker = Worker(name, worker_env(var_dir=var_dir, redis_url=redis_url, **env), tmp_path)
+    def start(
+        name: str = "worker1", *, redis_url: str = "", pool: str = "solo", **env: str
+    ) -> Worker:
+        environment = worker_env(var_dir=var_dir, redis_url=redis_url, **env)
+        worker = Worker(name, environment, tmp_path, pool=pool)
         started.append(worker)
         return worker.start()
 

@@ -79,15 +79,18 @@ class RedisServer:
         )  # fmt: skip
         wait_until(lambda: redis_ping(self.url), timeout=10, what=f"Redis on {self.port}")
 
-    def stop(self) -> None:
+    def stop(self, sig: signal.Signals = signal.SIGTERM) -> None:
+        """Stop the server (``signal.SIGKILL``: as a crash would). Without persistence,
+        a server started again on the same port has no data."""
         if not self.pidfile.exists():
             return
         pid = int(self.pidfile.read_text().strip())
         try:
-            os.kill(pid, signal.SIGTERM)
+            os.kill(pid, sig)
         except ProcessLookupError:
             return
         wait_until(lambda: not _alive(pid), timeout=10, what="redis-server to stop")
+        self.pidfile.unlink(missing_ok=True)
 
 
 def redis_ping(url: str) -> bool:
@@ -158,6 +161,11 @@ def queued_messages(folder: Path) -> list[tuple[str, dict[str, Any]]]:
     return found
 
 
+def queued_task_ids(folder: Path) -> list[str]:
+    """The task id of each message waiting in a filesystem broker folder, in order."""
+    return [json.loads(path.read_bytes())["headers"]["id"] for path in sorted(folder.glob("*.msg"))]
+
+
 # --- Celery workers ------------------------------------------------------------------
 
 
@@ -193,11 +201,17 @@ def worker_env(*, var_dir: Path, redis_url: str = "", **values: str) -> dict[str
 
 
 class Worker:
-    """``celery -A readinggroup worker`` in a subprocess, logging to a file."""
+    """``celery -A readinggroup worker`` in a subprocess, logging to a file.
 
-    def __init__(self, name: str, env: dict[str, str], log_dir: Path) -> None:
+    ``pool="prefork"`` runs the task in a child process, as in production: killing
+    that child is what ``kill -9`` of a busy worker process does."""
+
+    def __init__(
+        self, name: str, env: dict[str, str], log_dir: Path, *, pool: str = "solo"
+    ) -> None:
         self.name = name
         self.env = env
+        self.pool = pool
         self.log_path = log_dir / f"worker-{name}.log"
         self.process: subprocess.Popen[bytes] | None = None
 
@@ -207,7 +221,8 @@ class Worker:
             self.process = subprocess.Popen(
                 [
                     sys.executable, "-m", "celery", "-A", "readinggroup", "worker",
-                    "--pool=solo", "--loglevel=INFO", "--hostname", f"{self.name}@%h",
+                    f"--pool={self.pool}", "--concurrency=1",
+                    "--loglevel=INFO", "--hostname", f"{self.name}@%h",
                     "--without-gossip", "--without-mingle", "--without-heartbeat",
                 ],
                 cwd=REPO_ROOT,
@@ -243,3 +258,32 @@ class Worker:
             return
         self.process.kill()
         self.process.wait(timeout=10)
+
+
+class Beat:
+    """``celery -A readinggroup beat`` in a subprocess (its schedule file under VAR_DIR)."""
+
+    def __init__(self, env: dict[str, str], log_dir: Path) -> None:
+        self.env = env
+        self.log_path = log_dir / "beat.log"
+        self.process: subprocess.Popen[bytes] | None = None
+
+    def start(self, timeout: float = 30) -> Beat:
+        with self.log_path.open("wb") as log:
+            self.process = subprocess.Popen(
+                [sys.executable, "-m", "celery", "-A", "readinggroup", "beat", "--loglevel=INFO"],
+                cwd=REPO_ROOT,
+                env=self.env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+            )
+        wait_until(lambda: "beat: Starting..." in self.log(), timeout=timeout, what="beat to start")
+        return self
+
+    def log(self) -> str:
+        return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
+
+    def stop(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.process.terminate()
+            self.process.wait(timeout=10)

@@ -20,6 +20,8 @@ print(json.dumps({
     "transport_options": app.conf.broker_transport_options,
     "broker_dir_exists": settings.CELERY_BROKER_DIR.is_dir(),
     "beat_schedule_filename": app.conf.beat_schedule_filename,
+    "time_limits": [app.conf.task_soft_time_limit, app.conf.task_time_limit],
+    "republish_after": settings.READINGGROUP_VISIBILITY_TIMEOUT,
 }))
 """
 
@@ -71,6 +73,31 @@ def test_celery_settings_with_redis_url_bound_publishing(tmp_path: Path, db):
     assert conf["transport_options"]["max_retries"] == 1
     assert conf["transport_options"]["socket_connect_timeout"] == 1
     assert conf["broker_dir_exists"] is False
+
+
+def test_celery_settings_visibility_timeout_follows_the_task_time_limit(tmp_path: Path, db):
+    env = worker_env(
+        var_dir=tmp_path / "var",
+        redis_url="redis://127.0.0.1:6390/2",
+        READINGGROUP_TASK_TIME_LIMIT="120",
+    )
+
+    result = run_python(PRINT_CONF, env)
+
+    assert result.returncode == 0, result.stderr
+    conf = json.loads(result.stdout)
+    assert conf["time_limits"] == [110, 120]
+    assert conf["transport_options"]["visibility_timeout"] == 120
+    assert conf["republish_after"] == 120
+
+
+def test_celery_settings_refuse_a_task_time_limit_too_short(tmp_path: Path, db):
+    env = worker_env(var_dir=tmp_path / "var", READINGGROUP_TASK_TIME_LIMIT="5")
+
+    result = run_python(PRINT_CONF, env)
+
+    assert result.returncode != 0
+    assert "READINGGROUP_TASK_TIME_LIMIT=5 is too short: use 20 seconds or more." in result.stderr
 
 
 def test_celery_settings_refuse_redis_url_that_is_not_a_url(tmp_path: Path, db):

@@ -15,7 +15,7 @@ from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
 
-from readinggroup import outbox, scheduling
+from readinggroup import outbox
 from readinggroup.celery import app
 from readinggroup.models import (
     GroupSettings,
@@ -27,6 +27,7 @@ from readinggroup.models import (
     User,
 )
 from readinggroup.outbox import enqueue
+from readinggroup.schedule import scheduling
 from tests.factories import PaperFactory
 
 from .conftest import Inbox

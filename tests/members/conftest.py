@@ -12,7 +12,8 @@ from django.test import Client, override_settings
 from django.utils import timezone
 
 from readinggroup.models import Session, SessionStatus, Slot, User
-from tests.factories import PaperFactory
+from readinggroup.schedule import scheduling
+from tests.factories import OrganizerFactory, PaperFactory, SessionFactory
 
 HTMX = {"HX-Request": "true"}
 
@@ -26,25 +27,38 @@ def make_session(
     confirmed: bool = True,
     title: str = "",
 ) -> Session:
-    """A session ``days`` from now (negative: past) whose slots have these presenters."""
+    """A session ``days`` from now (negative: past) whose slots have these presenters.
+
+    Ahead, a confirmed presenter claimed the slot and an unconfirmed one was assigned
+    by an organizer; in the past, the slots hold the history they would have left."""
     starts_at = timezone.now() + dt.timedelta(days=days)
-    session = Session.objects.create(
-        starts_at=starts_at,
-        slot_count=max(1, len(presenters)),
-        scribe=scribe,
-        status=status,
-        title=title,
+    # The group's organizer schedules it; without one, a former organizer did (an active
+    # new one would show on the members page, which lists everyone active).
+    organizer = User.objects.organizers().filter(is_active=True).first() or OrganizerFactory(
+        is_active=False
     )
-    upcoming = days > 0 and status == SessionStatus.SCHEDULED
-    for position, presenter in enumerate(presenters or [None], start=1):
-        Slot.objects.create(
-            session=session,
-            position=position,
-            presenter=presenter,
-            paper=PaperFactory() if presenter else None,
-            confirmed_at=starts_at - dt.timedelta(days=3) if presenter and confirmed else None,
-            upcoming=upcoming,
-        )
+    session = SessionFactory(
+        created_by=organizer, starts_at=starts_at, slot_count=max(1, len(presenters)), title=title
+    )
+    for slot, presenter in zip(session.slots.order_by("position"), presenters, strict=False):
+        if presenter is None:
+            continue
+        if days > 0 and not confirmed:
+            scheduling.assign_slot(
+                slot=slot, by=organizer, presenter=presenter, paper=PaperFactory()
+            )
+        elif days > 0:
+            scheduling.claim_slot(slot=slot, user=presenter, paper=PaperFactory())
+        else:
+            confirmed_at = starts_at - dt.timedelta(days=3) if confirmed else None
+            Slot.objects.filter(pk=slot.pk).update(
+                presenter=presenter, paper=PaperFactory(), confirmed_at=confirmed_at
+            )
+    if scribe is not None:
+        Session.objects.filter(pk=session.pk).update(scribe=scribe)
+    if status == SessionStatus.CANCELLED:
+        scheduling.cancel_session(session=session)
+    session.refresh_from_db()
     return session
 
 

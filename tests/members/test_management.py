@@ -11,9 +11,9 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
-from readinggroup import scheduling, slides
 from readinggroup.members import actions
 from readinggroup.models import Role, Session, Slot, User
+from readinggroup.schedule import scheduling, slides
 from tests.factories import OrganizerFactory, PaperFactory, UserFactory
 
 from .conftest import HTMX, client_for, make_session

@@ -5,7 +5,6 @@ import re
 import pytest
 from django.urls import reverse
 
-from readinggroup.members import history
 from readinggroup.models import SessionStatus, User
 from tests.factories import UserFactory
 
@@ -34,7 +33,7 @@ def test_presentation_count_counts_only_past_scheduled_sessions(member) -> None:
     make_session(days=-10, presenters=[member, None])
     make_session(days=-5, presenters=[member], status=SessionStatus.CANCELLED)
     make_session(days=+5, presenters=[member])
-    stats = history.with_presentation_stats(User.objects.filter(pk=member.pk)).get()
+    stats = User.objects.filter(pk=member.pk).with_presentation_stats().get()
     assert stats.presented_count == 2
 
 
@@ -135,11 +134,10 @@ def test_members_page_query_count_is_fixed(
         make_session(days=5 + i, presenters=[person], scribe=person)
         actions.create_invite(by=organizer, email=f"new{i}@example.org")
     client = client_for(request.getfixturevalue(who))
-    # session, user, the data generations, the count of members, the page of members
-    # with their figures, the most presentations, last presentations, slots ahead,
-    # scribe roles ahead, when the next session starts (+ pending invites for
-    # organizers). A cached table: tests/members/test_members_cache.py.
-    with django_assert_num_queries(10 if who == "member" else 11):
+    # session, user, the count of members, the page of members with their figures, the
+    # most presentations, last presentations, slots ahead, scribe roles ahead (+ pending
+    # invites for organizers).
+    with django_assert_num_queries(8 if who == "member" else 9):
         response = client.get(LIST)
     assert response.content.decode().count('class="member-name"') == min(size + 2, 50)
 

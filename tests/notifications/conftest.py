@@ -18,9 +18,9 @@ from aiosmtpd.controller import Controller
 from django.core import mail
 from django.db import connection
 
-from readinggroup import scheduling
-from readinggroup.models import GroupSettings, OutboxMessage, Session, User
-from readinggroup.notifications import tasks
+from readinggroup.models import GroupSettings, Notification, OutboxMessage, Session, User
+from readinggroup.notifications import recovery, tasks
+from readinggroup.schedule import scheduling
 from tests.factories import OrganizerFactory, PaperFactory
 
 SITE = "https://reading.example.org"
@@ -97,6 +97,24 @@ def run_outbox(task_name: str = "notifications.send") -> list[str]:
     return results
 
 
+def run_with_retries(clock: Clock, *, limit: int = 20) -> list[str]:
+    """Play the workers and the recovery: run the waiting send tasks; while a row waits
+    for a retry, move the clock to its time and let the recovery enqueue it."""
+    results = run_outbox()
+    for _ in range(limit):
+        waiting = (
+            Notification.objects.filter(status="pending", retry_at__isnull=False)
+            .order_by("retry_at")
+            .first()
+        )
+        if waiting is None:
+            return results
+        clock.to(waiting.retry_at)
+        recovery.recover(now=waiting.retry_at)
+        results += run_outbox()
+    raise AssertionError(f"still retrying after {limit} rounds")
+
+
 def sent_to() -> list[tuple[str, str]]:
     return sorted((m.to[0], m.subject) for m in mail.outbox)
 
@@ -127,12 +145,19 @@ class SMTPRecorder:
     # with a database connection of its own); what it returns or raises is kept.
     during_data: Callable[[], object] | None = None
     during_data_results: list = field(default_factory=list)
+    # Called while the client waits for the answer to QUIT, the same way.
+    during_quit: Callable[[], object] | None = None
 
     async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
         if self.rcpt_reply:
             return self.rcpt_reply
         envelope.rcpt_tos.append(address)
         return "250 OK"
+
+    async def handle_QUIT(self, server, session, envelope):
+        if self.during_quit is not None:
+            in_own_thread(self.during_quit)
+        return "221 Bye"
 
     async def handle_DATA(self, server, session, envelope):
         if self.during_data is not None:
@@ -209,7 +234,10 @@ class Webhook:
 
 
 @pytest.fixture
-def webhook_server() -> Iterator[Webhook]:
+def webhook_server(settings) -> Iterator[Webhook]:
+    """A chat server on loopback, which the webhook may reach only when private
+    addresses are allowed (as for a group's own Mattermost)."""
+    settings.READINGGROUP_WEBHOOK_ALLOW_PRIVATE = True
     hook = Webhook(url="")
 
     class Handler(BaseHTTPRequestHandler):

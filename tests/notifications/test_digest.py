@@ -19,7 +19,6 @@ from readinggroup.models import (
     User,
     WantToRead,
 )
-from readinggroup.notes.access import visible_notes
 from readinggroup.notes.actions import post_note
 from readinggroup.notifications import claiming
 from readinggroup.notifications.digest import build_weekly_digests
@@ -165,10 +164,10 @@ def _members(count: int) -> None:
     )
 
 
-def test_digest_notes_are_what_visible_notes_gives_a_member_who_wrote_none(
+def test_digest_notes_are_what_visible_to_gives_a_member_who_wrote_none(
     clock, week, organizer, member, other_member
 ) -> None:
-    """One rule for hidden notes: the digest's notes are notes.access.visible_notes for a
+    """One rule for hidden notes: the digest's notes are Note.objects.visible_to for a
     plain member, and nobody (not even an organizer or the author) gets hidden ones."""
     clock.to(london(2026, 3, 5, 12))
     shown = post_note(author=other_member, body="Shown", session=week)
@@ -178,7 +177,7 @@ def test_digest_notes_are_what_visible_notes_gives_a_member_who_wrote_none(
     hidden_reply = post_note(author=member, body="Hidden reply", parent=shown)
     Note.objects.filter(pk__in=[hidden.pk, hidden_reply.pk]).update(hidden=True)
     reader = UserFactory(username="reader")
-    expected = set(visible_notes(reader).values_list("pk", flat=True))
+    expected = set(Note.objects.visible_to(reader).values_list("pk", flat=True))
     assert expected == {shown.pk, reply.pk}
     clock.to(MONDAY_8)
     digests = build_weekly_digests(now=MONDAY_8, members=[organizer, member, other_member])

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 
 import pytest
 from django.core import mail
@@ -11,7 +12,6 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import escape
 
-from readinggroup import scheduling
 from readinggroup.models import (
     Channel,
     GroupSettings,
@@ -21,9 +21,11 @@ from readinggroup.models import (
     OutboxMessage,
 )
 from readinggroup.notes.actions import post_note
+from readinggroup.notifications import tasks
+from readinggroup.schedule import scheduling
 from tests.factories import UserFactory
 
-from .conftest import run_outbox
+from .conftest import london, run_outbox
 
 pytestmark = pytest.mark.django_db
 
@@ -138,7 +140,7 @@ def test_retry_sends_a_failed_notification_again(organizer_client, member) -> No
         member, status=NotificationStatus.FAILED, sent_at=None, attempts=6, last_error="E"
     )
     response = organizer_client.post(reverse("notifications:retry", args=[failed.pk]), follow=True)
-    assert "Sending it again" in response.content.decode()
+    assert "Sending it again." in response.content.decode()
     failed.refresh_from_db()
     assert (failed.status, failed.attempts, failed.last_error) == ("pending", 0, "")
     [message] = OutboxMessage.objects.all()
@@ -146,9 +148,167 @@ def test_retry_sends_a_failed_notification_again(organizer_client, member) -> No
         "notifications.send",
         {"notification_id": failed.pk},
     )
+    assert failed.send_task == message
     again = organizer_client.post(reverse("notifications:retry", args=[failed.pk]), follow=True)
-    assert "Only a failed notification can be sent again." in again.content.decode()
+    assert "It was queued again a moment ago." in again.content.decode()
     assert OutboxMessage.objects.count() == 1
+
+
+# --- What each message waits for -----------------------------------------------------
+
+NOW = london(2026, 3, 11, 9, 0)
+
+
+def row_text(page: str, row: Notification) -> str:
+    """The words of one row of the log, tags stripped."""
+    html = re.search(rf'<tr id="notification-{row.pk}".*?</tr>', page, re.S)[0]
+    return " ".join(re.sub(r"<[^>]+>", " ", html).split())
+
+
+def waiting(recipient, *, claimed_ago: dt.timedelta, **fields) -> Notification:
+    row = notification(
+        recipient, **{"status": NotificationStatus.PENDING, "sent_at": None, **fields}
+    )
+    Notification.objects.filter(pk=row.pk).update(created_at=NOW - claimed_ago)
+    row.refresh_from_db()
+    return row
+
+
+@pytest.fixture
+def states(clock, member, other_member, organizer) -> dict[str, Notification]:
+    clock.to(NOW)
+    minute = dt.timedelta(minutes=1)
+    refused = OutboxMessage.objects.create(
+        task_name="notifications.send",
+        attempts=2,
+        last_error="OperationalError: Error 111 connecting to 127.0.0.1:6379. Connection refused.",
+    )
+    published = OutboxMessage.objects.create(
+        task_name="notifications.send", attempts=1, enqueued_at=NOW - 2 * minute
+    )
+    OutboxMessage.objects.filter(pk=refused.pk).update(created_at=NOW - 3 * minute)
+    OutboxMessage.objects.filter(pk=published.pk).update(created_at=NOW - 12 * minute)
+    rows = {
+        "queued for the broker": waiting(member, claimed_ago=3 * minute, send_task=refused),
+        "queued for a worker": waiting(
+            other_member, claimed_ago=12 * minute, send_task=published, scope="session:1:b"
+        ),
+        "sending": waiting(
+            organizer,
+            claimed_ago=20 * minute,
+            attempts=1,
+            sent_at=NOW - dt.timedelta(seconds=4),
+            lease_expires_at=NOW + dt.timedelta(seconds=21),
+        ),
+        "retrying": waiting(
+            member,
+            claimed_ago=10 * minute,
+            kind=NotificationKind.DIGEST,
+            scope="week:2026-W11",
+            attempts=2,
+            retry_at=NOW + 2 * minute,
+            last_error="Attempt 2: Recipient refused (mira@example.org: 451 4.7.1 Greylisted)",
+        ),
+        "stalled": waiting(
+            other_member,
+            claimed_ago=minute,
+            scope="session:2:b",
+            attempts=1,
+            sent_at=NOW - minute,
+            lease_expires_at=NOW - dt.timedelta(seconds=35),
+        ),
+        "failed": notification(
+            organizer,
+            scope="session:2:c",
+            status=NotificationStatus.FAILED,
+            sent_at=None,
+            attempts=1,
+            last_error="Recipient refused (olga@example.org: 550 5.1.1 No such user here)",
+        ),
+    }
+    return rows
+
+
+def test_log_says_what_each_message_waits_for(organizer_client, states) -> None:
+    page = organizer_client.get(LOG).content.decode()
+    text = {name: row_text(page, row) for name, row in states.items()}
+    assert (
+        "queued since 11 Mar, 08:57:00 Waiting for the broker: OperationalError: Error 111"
+        in (text["queued for the broker"])
+    )
+    assert "queued since 11 Mar, 08:58:00" in text["queued for a worker"]
+    assert "sending since 08:59:56 1 attempt" in text["sending"]
+    assert (
+        "retrying at 09:02:00 after 2 attempts Attempt 2: Recipient refused "
+        "(mira@example.org: 451 4.7.1 Greylisted)"
+    ) in text["retrying"]
+    assert (
+        "stalled since 08:59:00 1 attempt The worker sending it stopped; it is queued again "
+        "within a minute."
+    ) in text["stalled"]
+    assert (
+        "failed 1 attempt Recipient refused (olga@example.org: 550 5.1.1 No such user here)"
+        in (text["failed"])
+    )
+
+
+def test_send_now_button_only_for_rows_waiting_more_than_a_few_minutes(
+    organizer_client, states
+) -> None:
+    page = organizer_client.get(LOG).content.decode()
+    buttons = {
+        name: "Send now" in row_text(page, row) or "Send again" in row_text(page, row)
+        for name, row in states.items()
+    }
+    assert buttons == {
+        "queued for the broker": False,  # claimed 3 minutes ago
+        "queued for a worker": True,
+        "sending": False,  # being sent right now
+        "retrying": True,
+        "stalled": False,  # claimed a minute ago: the recovery requeues it
+        "failed": True,
+    }
+
+
+def test_send_now_queues_a_waiting_row_at_once_and_once(organizer_client, states) -> None:
+    row = states["retrying"]
+    url = reverse("notifications:retry", args=[row.pk])
+    response = organizer_client.post(url, follow=True)
+    assert "Queued again: it goes out in a moment." in response.content.decode()
+    row.refresh_from_db()
+    assert (row.status, row.retry_at, row.attempts) == ("pending", None, 2)
+    assert row.send_task.kwargs == {"notification_id": row.pk}
+    assert "queued since 11 Mar, 09:00:00" in row_text(response.content.decode(), row)
+    again = organizer_client.post(url, follow=True)  # a double click
+    assert "It was queued again a moment ago." in again.content.decode()
+    assert OutboxMessage.objects.filter(kwargs={"notification_id": row.pk}).count() == 1
+    assert tasks.send.apply(kwargs=row.send_task.kwargs).result == "sent"
+    assert [m.to for m in mail.outbox] == [["mira@example.org"]]
+
+
+def test_send_now_refuses_a_row_being_sent(organizer_client, states) -> None:
+    row = states["sending"]
+    response = organizer_client.post(reverse("notifications:retry", args=[row.pk]), follow=True)
+    assert "It is being sent right now." in response.content.decode()
+    row.refresh_from_db()
+    assert row.send_task is None
+    assert not OutboxMessage.objects.filter(kwargs={"notification_id": row.pk}).exists()
+
+
+def test_send_now_with_htmx_swaps_the_row(organizer_client, states) -> None:
+    row = states["queued for a worker"]
+    response = organizer_client.post(
+        reverse("notifications:retry", args=[row.pk]) + "?status=pending",
+        headers={"HX-Request": "true"},
+    )
+    body = response.content.decode()
+    assert body.strip().startswith(f'<tr id="notification-{row.pk}"')
+    assert "<html" not in body
+    assert "queued since 11 Mar, 09:00:00" in row_text(body, row)
+    assert "Queued again: it goes out in a moment." in body
+    assert "Send now" not in body  # queued a moment ago
+    row.refresh_from_db()
+    assert row.send_task.created_at == NOW
 
 
 # --- Settings ---------------------------------------------------------------------------
@@ -180,7 +340,7 @@ def test_settings_form_saves(organizer_client) -> None:
 def test_settings_form_refuses_webhook_url_that_is_not_http(organizer_client, url) -> None:
     data = {"reminder_days": 3, "reminder_hour": 9, "digest_weekday": 0, "digest_hour": 8}
     response = organizer_client.post(SETTINGS, {**data, "webhook_url": url})
-    assert "Enter a web address starting with https:// (or http://)." in (response.content.decode())
+    assert "Enter a web link starting with https:// or http://." in response.content.decode()
     assert GroupSettings.load().webhook_url == ""
 
 
@@ -214,12 +374,13 @@ def test_webhook_test_button_posts_to_the_saved_url(organizer_client, webhook_se
 
 
 def test_webhook_test_button_reports_failure(organizer_client, webhook_server) -> None:
+    # One message for every failure (see tests/security/test_webhook_targets.py).
     GroupSettings.objects.update_or_create(pk=1, defaults={"webhook_url": webhook_server.url})
     webhook_server.status = 500
     response = organizer_client.post(reverse("notifications:webhook_test"), follow=True)
-    assert "The test message failed: Webhook answered 500 Internal Server Error" in (
-        response.content.decode()
-    )
+    page = response.content.decode()
+    assert "The test message could not be delivered." in page
+    assert "answered" not in page
 
 
 def test_webhook_test_without_url(organizer_client, group) -> None:
@@ -236,18 +397,37 @@ def test_digest_preview_as_a_chosen_member(organizer_client, member, organizer) 
     assert "<strong>To:</strong> Mira Member &lt;mira@example.org&gt;" in page
     assert "<strong>Subject:</strong> Your weekly reading group digest" in page
     assert response.context["member"] == member
-    # The HTML part, escaped into the sandboxed frame's srcdoc.
+    # The HTML part in a sandboxed frame of its own document, styled as it will be sent.
     rendered = response.context["rendered"]
-    assert f'srcdoc="{escape(rendered.html)}"' in page
-    assert "Hello Mira Member," in rendered.html
+    frame = f'{reverse("notifications:digest_email")}?member={member.pk}'
+    assert f'sandbox src="{frame}"' in page
     assert escape(rendered.text) in page
+    email = organizer_client.get(frame)
+    assert email.content.decode() == rendered.html
+    assert "Hello Mira Member," in rendered.html
+    policy = dict(p.strip().split(" ", 1) for p in email["Content-Security-Policy"].split(";"))
+    assert policy == {
+        "default-src": "'none'",
+        "style-src": "'unsafe-inline'",
+        "img-src": "'self' https: data:",
+        "frame-ancestors": "'self'",
+        "base-uri": "'none'",
+        "form-action": "'none'",
+    }
+    assert email["X-Frame-Options"] == "SAMEORIGIN"
+
+
+def test_digest_email_document_is_for_organizers_only(member_client, client, member) -> None:
+    url = f'{reverse("notifications:digest_email")}?member={member.pk}'
+    assert member_client.get(url).status_code == 403
+    assert client.get(url)["Location"].startswith(reverse("login"))
 
 
 def test_digest_preview_htmx_fragment(organizer_client, member) -> None:
     response = organizer_client.get(PREVIEW, {"member": member.pk}, headers={"HX-Request": "true"})
     body = response.content.decode()
     assert body.strip().startswith('<section id="preview"')
-    assert "<html" not in body.split("srcdoc=")[0]
+    assert "<html" not in body
     assert "HX-Request" in response["Vary"]
     full = organizer_client.get(PREVIEW, {"member": member.pk})
     assert full.content.decode().startswith("<!doctype html>")
@@ -312,7 +492,10 @@ def test_digest_preview_escapes_what_members_wrote(organizer_client, organizer, 
     page = organizer_client.get(PREVIEW, {"member": member.pk}).content.decode()
     assert "<script>alert" not in page
     assert "&lt;script&gt;alert" in page  # the plain-text part, shown as text
-    assert "&amp;lt;script&amp;gt;alert" in page  # the HTML part, escaped twice in srcdoc
+    url = f'{reverse("notifications:digest_email")}?member={member.pk}'
+    email = organizer_client.get(url).content.decode()
+    assert "<script>alert" not in email
+    assert "&lt;script&gt;alert" in email  # the HTML part, escaped in the email itself
 
 
 def test_admin_lists_notifications_settings_and_outbox(client, member) -> None:

@@ -9,9 +9,9 @@ import pytest
 from django.core import mail
 from icalendar import Calendar
 
-from readinggroup import scheduling
 from readinggroup.models import Notification, NotificationKind, NotificationStatus, Unavailability
 from readinggroup.notifications import claiming
+from readinggroup.schedule import scheduling
 from tests.factories import UserFactory
 
 from .conftest import SITE, london, make_session, present, run_outbox

@@ -3,9 +3,14 @@ another connection can write, and a second worker finds the row taken."""
 
 from __future__ import annotations
 
+import datetime as dt
+import time
+
 import pytest
+import time_machine
 from django.core import mail
 from django.db import OperationalError, connection
+from django.utils import timezone
 
 from readinggroup.models import Notification, NotificationKind, User
 from readinggroup.notifications import claiming, delivery
@@ -72,12 +77,15 @@ def test_lease_left_by_a_dead_worker_is_taken_over_once_expired(
     clock, slides_nudge, member
 ) -> None:
     # A worker took the row (one attempt, the lease set) and died before finishing.
-    Notification.objects.filter(pk=slides_nudge.pk).update(attempts=1, sent_at=REMINDER_TIME)
+    lease = REMINDER_TIME + delivery.lease_for(slides_nudge.channel)
+    Notification.objects.filter(pk=slides_nudge.pk).update(
+        attempts=1, sent_at=REMINDER_TIME, lease_expires_at=lease
+    )
     assert delivery.deliver(slides_nudge.pk) == delivery.Outcome(
         "busy", "another worker is sending it"
     )
     assert mail.outbox == []
-    later = clock.to(REMINDER_TIME + delivery.LEASE + delivery.LEASE / 10)
+    later = clock.to(lease + dt.timedelta(seconds=1))
     assert delivery.deliver(slides_nudge.pk, now=later).status == "sent"
     assert [m.to for m in mail.outbox] == [[member.email]]
     slides_nudge.refresh_from_db()
@@ -88,16 +96,75 @@ def test_lease_left_by_a_dead_worker_is_taken_over_once_expired(
     )
 
 
-def test_temporary_failure_frees_the_lease_for_the_retry(smtp_server, slides_nudge) -> None:
-    smtp_server.handler.rcpt_reply = "451 4.3.0 Try again later"
-    with pytest.raises(delivery.RetryLater):
-        delivery.deliver(slides_nudge.pk)
+def test_lease_is_seconds_a_little_longer_than_the_send_timeout(settings) -> None:
+    settings.EMAIL_TIMEOUT = 20
+    settings.READINGGROUP_WEBHOOK_TIMEOUT = 10
+    assert delivery.lease_for("email") == dt.timedelta(seconds=25)
+    assert delivery.lease_for("webhook") == dt.timedelta(seconds=15)
+
+
+def test_slow_server_has_the_lease_renewed_while_the_worker_waits(
+    settings, smtp_server, slides_nudge
+) -> None:
+    """While the server takes its time (here 6 s to answer DATA, within the 10 s
+    timeout), the lease is pushed forward every third of it, so it runs out only if
+    the worker dies; a second worker meanwhile finds the row busy."""
+    settings.EMAIL_TIMEOUT = 10  # a lease of 15 s, renewed every 5 s
+    lease = delivery.lease_for("email")
+    seen: list[Notification] = []
+
+    def second_worker_after_a_renewal() -> delivery.Outcome:
+        _impatient()
+        time.sleep(lease.total_seconds() / 3 + 1)  # real time, whatever the clock says
+        seen.append(Notification.objects.get(pk=slides_nudge.pk))
+        return delivery.deliver(slides_nudge.pk, now=timezone.now())
+
+    with time_machine.travel(REMINDER_TIME, tick=True):
+        smtp_server.handler.during_data = second_worker_after_a_renewal
+        assert delivery.deliver(slides_nudge.pk).status == "sent"
+    [second] = smtp_server.handler.during_data_results
+    assert second == delivery.Outcome("busy", "another worker is sending it")
+    [during] = seen
+    assert during.status == "pending"
+    # Taken with a lease to taken + 15 s, renewed after 5 s to about taken + 20 s.
+    assert during.lease_expires_at >= during.sent_at + lease + lease / 3
+    assert len(smtp_server.handler.received) == 1
     slides_nudge.refresh_from_db()
-    assert (slides_nudge.status, slides_nudge.attempts, slides_nudge.sent_at) == (
-        "pending",
+    assert (slides_nudge.status, slides_nudge.attempts, slides_nudge.lease_expires_at) == (
+        "sent",
         1,
         None,
     )
+
+
+def test_acceptance_is_recorded_before_quit(smtp_server, slides_nudge) -> None:
+    """The row is marked sent as soon as the server accepted the message: while the
+    client still says QUIT, another connection reads it sent."""
+    read_during_quit: list[tuple[str, object]] = []
+
+    def read() -> None:
+        row = Notification.objects.get(pk=slides_nudge.pk)
+        read_during_quit.append((row.status, row.lease_expires_at))
+
+    smtp_server.handler.during_quit = read
+    assert delivery.deliver(slides_nudge.pk).status == "sent"
+    assert read_during_quit == [("sent", None)]
+
+
+def test_temporary_failure_frees_the_lease_and_schedules_the_retry(
+    clock, smtp_server, slides_nudge
+) -> None:
+    smtp_server.handler.rcpt_reply = "451 4.3.0 Try again later"
+    assert delivery.deliver(slides_nudge.pk).status == "retry"
+    slides_nudge.refresh_from_db()
+    assert (
+        slides_nudge.status,
+        slides_nudge.attempts,
+        slides_nudge.sent_at,
+        slides_nudge.lease_expires_at,
+        slides_nudge.retry_at,
+    ) == ("pending", 1, None, None, REMINDER_TIME + dt.timedelta(seconds=60))
     smtp_server.handler.rcpt_reply = ""
+    clock.to(slides_nudge.retry_at)
     assert delivery.deliver(slides_nudge.pk).status == "sent"
     assert len(smtp_server.handler.received) == 1

@@ -3,6 +3,7 @@ retried with backoff, permanent ones marked failed with the server's answer."""
 
 from __future__ import annotations
 
+import datetime as dt
 import email
 import email.policy
 
@@ -12,7 +13,7 @@ from django.core import mail
 from readinggroup.models import Notification, NotificationKind
 from readinggroup.notifications import claiming, delivery, tasks
 
-from .conftest import london, make_session, present
+from .conftest import london, make_session, present, run_with_retries
 
 pytestmark = pytest.mark.django_db
 
@@ -49,23 +50,28 @@ def test_smtp_server_receives_multipart_email_with_unsubscribe_headers(
     assert (slides_nudge.status, slides_nudge.attempts) == ("sent", 1)
 
 
-def test_451_is_temporary_retried_with_backoff_then_sent(smtp_server, slides_nudge) -> None:
+def test_451_is_temporary_retried_with_backoff_then_sent(clock, smtp_server, slides_nudge) -> None:
     smtp_server.handler.rcpt_reply = "451 4.3.0 Mailbox temporarily unavailable"
-    with pytest.raises(delivery.RetryLater) as first:
-        delivery.deliver(slides_nudge.pk)
-    with pytest.raises(delivery.RetryLater) as second:
-        delivery.deliver(slides_nudge.pk)
-    assert (first.value.countdown, second.value.countdown) == (60, 120)
+    assert delivery.deliver(slides_nudge.pk).status == "retry"
     slides_nudge.refresh_from_db()
+    first = slides_nudge.retry_at
+    assert first == REMINDER_TIME + dt.timedelta(seconds=60)
+    assert (slides_nudge.sent_at, slides_nudge.lease_expires_at) == (None, None)
+    clock.to(first)
+    assert delivery.deliver(slides_nudge.pk).status == "retry"
+    slides_nudge.refresh_from_db()
+    assert slides_nudge.retry_at == first + dt.timedelta(seconds=120)
     assert slides_nudge.status == "pending"
     assert slides_nudge.attempts == 2
     assert slides_nudge.last_error == (
         "Attempt 2: Recipient refused (mira@example.org: 451 4.3.0 Mailbox temporarily unavailable)"
     )
     smtp_server.handler.rcpt_reply = ""
+    clock.to(slides_nudge.retry_at)
     assert delivery.deliver(slides_nudge.pk).status == "sent"
     slides_nudge.refresh_from_db()
     assert (slides_nudge.status, slides_nudge.attempts, slides_nudge.last_error) == ("sent", 3, "")
+    assert slides_nudge.retry_at is None
     assert len(smtp_server.handler.received) == 1
 
 
@@ -82,20 +88,23 @@ def test_550_recipient_refused_fails_at_once(smtp_server, slides_nudge) -> None:
     assert delivery.deliver(slides_nudge.pk).status == "done already"
 
 
-def test_5xx_on_data_fails_and_4xx_on_data_retries(smtp_server, slides_nudge) -> None:
+def test_5xx_on_data_fails_and_4xx_on_data_retries(clock, smtp_server, slides_nudge) -> None:
     smtp_server.handler.data_reply = "452 4.3.1 Insufficient system storage"
-    with pytest.raises(delivery.RetryLater):
-        delivery.deliver(slides_nudge.pk)
+    assert delivery.deliver(slides_nudge.pk).status == "retry"
+    clock.to(REMINDER_TIME + dt.timedelta(seconds=60))
     smtp_server.handler.data_reply = "554 5.6.0 Message rejected"
     assert delivery.deliver(slides_nudge.pk).status == "failed"
     slides_nudge.refresh_from_db()
     assert slides_nudge.last_error == "SMTP server replied 554 5.6.0 Message rejected"
 
 
-def test_send_task_retries_until_attempts_run_out_then_fails(smtp_server, slides_nudge) -> None:
+def test_send_task_retries_until_attempts_run_out_then_fails(
+    clock, smtp_server, slides_nudge
+) -> None:
     smtp_server.handler.rcpt_reply = "451 4.7.1 Greylisted, try again later"
-    # Eagerly, Celery runs each retry at once instead of after the countdown.
-    tasks.send.apply(kwargs={"notification_id": slides_nudge.pk})
+    # The task, then the recovery enqueueing each retry at its time.
+    assert tasks.send.apply(kwargs={"notification_id": slides_nudge.pk}).result == "retry"
+    run_with_retries(clock)
     slides_nudge.refresh_from_db()
     assert slides_nudge.status == "failed"
     assert slides_nudge.attempts == delivery.MAX_ATTEMPTS
@@ -107,8 +116,7 @@ def test_send_task_retries_until_attempts_run_out_then_fails(smtp_server, slides
 
 
 def test_connection_refused_is_temporary(no_smtp_server, slides_nudge) -> None:
-    with pytest.raises(delivery.RetryLater):
-        delivery.deliver(slides_nudge.pk)
+    assert delivery.deliver(slides_nudge.pk).status == "retry"
     slides_nudge.refresh_from_db()
     assert slides_nudge.status == "pending"
     assert slides_nudge.last_error.startswith("Attempt 1: Cannot reach the SMTP server: ")

@@ -3,15 +3,18 @@ summary as Slack-compatible JSON, failures retried or failed, never holding up e
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pytest
 from django.core import mail
+from django.db import IntegrityError, transaction
 
 from papers.models import Paper
 from readinggroup.models import Channel, Notification, NotificationKind, Session, WantToRead
 from readinggroup.notifications import claiming, delivery
 from tests.factories import PaperFactory
 
-from .conftest import SITE, free_port, london, make_session, present, run_outbox
+from .conftest import SITE, free_port, london, make_session, present, run_outbox, run_with_retries
 
 pytestmark = pytest.mark.django_db
 
@@ -109,16 +112,17 @@ def test_digest_summary_escapes_titles(clock, thursday, organizer, webhook_serve
     )
 
 
-def test_webhook_url_that_is_not_http_is_refused_at_send_time(thursday, group) -> None:
-    # Saved around the form (the admin, a shell): nothing is fetched, the row fails.
+def test_webhook_url_that_is_not_http_is_refused_by_the_database_and_at_send_time(group) -> None:
+    # Around the form (the admin, a shell), the database refuses it; and were one
+    # stored anyway, nothing would be fetched.
     group.webhook_url = "ftp://files.example.org/hook"
-    group.save()
-    claiming.tick(now=REMINDER_TIME)
-    run_outbox()
-    row = webhook_row()
-    assert (row.status, row.last_error) == (
-        "failed",
+    with pytest.raises(IntegrityError), transaction.atomic():
+        group.save()
+    with pytest.raises(delivery.DeliveryError) as refused:
+        delivery.post_webhook("ftp://files.example.org/hook", "text")
+    assert (str(refused.value), refused.value.permanent) == (
         "The webhook URL must start with http:// or https:// (not ftp:).",
+        True,
     )
 
 
@@ -135,14 +139,14 @@ def test_webhook_redirect_is_not_followed(thursday, webhook_server) -> None:
     assert len(webhook_server.posts) == 1
 
 
-def test_webhook_500_is_retried_then_sent(thursday, webhook_server) -> None:
+def test_webhook_500_is_retried_then_sent(clock, thursday, webhook_server) -> None:
     webhook_server.status = 500
     claiming.tick(now=REMINDER_TIME)
     row = webhook_row()
-    with pytest.raises(delivery.RetryLater) as retry:
-        delivery.deliver(row.pk)
-    assert retry.value.countdown == 60
+    assert delivery.deliver(row.pk).status == "retry"
     row.refresh_from_db()
+    assert row.retry_at == REMINDER_TIME + dt.timedelta(seconds=60)
+    clock.to(row.retry_at)
     assert (row.status, row.last_error) == (
         "pending",
         "Attempt 1: Webhook answered 500 Internal Server Error",
@@ -163,16 +167,15 @@ def test_webhook_refused_is_temporary(thursday, group) -> None:
     group.webhook_url = f"http://127.0.0.1:{free_port()}/hook"
     group.save()
     claiming.tick(now=REMINDER_TIME)
-    with pytest.raises(delivery.RetryLater):
-        delivery.deliver(webhook_row().pk)
+    assert delivery.deliver(webhook_row().pk).status == "retry"
     assert webhook_row().last_error.startswith("Attempt 1: Cannot reach the webhook: ")
     assert "refused" in webhook_row().last_error.lower()
 
 
-def test_failing_webhook_does_not_hold_up_email(thursday, webhook_server) -> None:
+def test_failing_webhook_does_not_hold_up_email(clock, thursday, webhook_server) -> None:
     webhook_server.status = 503
     claiming.tick(now=REMINDER_TIME)
-    run_outbox()  # eagerly, the webhook row runs through all its retries and fails
+    run_with_retries(clock)  # the webhook row runs through all its retries and fails
     assert webhook_row().status == "failed"
     assert webhook_row().last_error == (
         "Webhook answered 503 Service Unavailable (gave up after 6 attempts)"
@@ -182,9 +185,11 @@ def test_failing_webhook_does_not_hold_up_email(thursday, webhook_server) -> Non
     assert len(mail.outbox) == emails.count() == 3  # two session reminders, a slides nudge
 
 
-def test_failing_email_does_not_hold_up_webhook(thursday, webhook_server, no_smtp_server) -> None:
+def test_failing_email_does_not_hold_up_webhook(
+    clock, thursday, webhook_server, no_smtp_server
+) -> None:
     claiming.tick(now=REMINDER_TIME)
-    run_outbox()
+    run_with_retries(clock)
     assert webhook_row().status == "sent"
     assert len(webhook_server.posts) == 1
     assert set(

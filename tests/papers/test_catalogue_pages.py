@@ -171,9 +171,9 @@ def test_catalogue_full_page_query_count_is_fixed(
     member_client: Client, django_assert_num_queries, size: int
 ) -> None:
     _make_catalogue(size)
-    # session, user, the data generations, count, papers, their listings, topics,
-    # lists, venues, years. Cached: tests/papers/test_catalogue_cache.py.
-    with django_assert_num_queries(10):
+    # session, user, count, papers, their listings, topics,
+    # lists, venues, years.
+    with django_assert_num_queries(9):
         html = member_client.get(CATALOGUE).content.decode()
     assert html.count('class="paper-title"') == min(size, 25)
     assert html.count('class="tag"') == 2 * min(size, 25)
@@ -184,8 +184,8 @@ def test_catalogue_fragment_query_count_is_fixed(
     member_client: Client, django_assert_num_queries, size: int
 ) -> None:
     _make_catalogue(size)
-    # session, user, the data generations, count, papers, their listings
-    with django_assert_num_queries(6):
+    # session, user, count, papers, their listings
+    with django_assert_num_queries(5):
         response = member_client.get(CATALOGUE, {"q": "cluster"}, headers={"HX-Request": "true"})
     html = response.content.decode()
     assert html.count('class="paper-title"') == min(size, 25) and "<html" not in html
@@ -227,9 +227,9 @@ def test_paper_detail_query_count_is_fixed(
         ListingFactory(paper=paper)
         note = post_note(author=member, body="A note", paper=paper)
         post_note(author=member, body="A reply", parent=note)
-    # session, user, paper, listings, my want-to-read mark, the data generations, where it
-    # is scheduled, the open slots, when the next session starts, notes, their replies
-    with django_assert_num_queries(11):
+    # session, user, paper, listings, my want-to-read mark, where it is scheduled, the
+    # open slots, notes, their replies
+    with django_assert_num_queries(9):
         response = member_client.get(paper.get_absolute_url())
     assert response.content.decode().count('class="note-thread"') == size
 

@@ -18,8 +18,8 @@ from papers.merging import MergeConflict, merge_papers
 from papers.models import CandidateStatus, DuplicateCandidate, Listing, Paper, PaperAlias
 from papers.parsing.base import ParsedDocument, ParsedEntry, SourceFormat
 from papers.tasks import search_duplicates
-from readinggroup.models import Note, OutboxMessage, Session, Slot, WantToRead
-from tests.factories import ListingFactory, PaperFactory
+from readinggroup.models import Note, OutboxMessage, Slot, WantToRead
+from tests.factories import ListingFactory, PaperFactory, SessionFactory, present
 
 pytestmark = pytest.mark.django_db
 
@@ -251,9 +251,9 @@ def test_merge_keeps_votes_and_notes_of_both(pair: DuplicateCandidate, member, o
 def test_merge_of_two_scheduled_papers_is_refused_and_changes_nothing(
     pair, member, other_member
 ) -> None:
-    session = Session.objects.create(starts_at=timezone.now() + timedelta(days=7), slot_count=2)
-    Slot.objects.create(session=session, position=1, paper=pair.paper_a, presenter=member)
-    Slot.objects.create(session=session, position=2, paper=pair.paper_b, presenter=other_member)
+    session = SessionFactory(slot_count=2)
+    present(session.slots.get(position=1), member, pair.paper_a)
+    present(session.slots.get(position=2), other_member, pair.paper_b)
     with pytest.raises(MergeConflict, match="slot"):
         merge_papers(keep=pair.paper_a, drop=pair.paper_b)
     assert Paper.objects.count() == 2

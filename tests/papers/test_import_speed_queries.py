@@ -6,7 +6,7 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from papers import bulk
+from papers import importing, models
 from papers.importing import apply_import, plan_import
 from papers.models import DuplicateCandidate, Listing, Paper
 from papers.parsing.bibtex import parse_bibtex_document
@@ -53,11 +53,14 @@ def test_import_queries_do_not_grow_with_entries() -> None:
     assert Paper.objects.get(title=_title(40, 3)).authors == "Jérôme Müller, Ada Kim"
 
 
-def test_import_reads_new_ids_back_across_lookup_chunks(monkeypatch) -> None:
-    monkeypatch.setattr(bulk, "LOOKUP_CHUNK", 3)  # 10 entries: four chunks
+def test_import_in_batches_links_each_entry_to_its_own_paper(monkeypatch) -> None:
+    # 10 entries, one already known: four lookups and four INSERT batches of papers.
+    monkeypatch.setattr(models, "LOOKUP_CHUNK", 3)
+    monkeypatch.setattr(importing, "BATCH_SIZE", 3)
+    PaperFactory(title=_title(10, 0))
     document = parse_bibtex_document(_bibtex(10), "list.bib")
     report = apply_import(document, content_sha256="sha")
-    assert report.papers_created == 10
+    assert (report.papers_created, report.papers_matched) == (9, 1)
     # Each entry's listing points at the paper of its own title.
     listed = {
         raw.split(",")[0]: title

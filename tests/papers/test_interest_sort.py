@@ -84,13 +84,13 @@ def test_most_wanted_query_count_is_fixed(
         paper = PaperFactory()
         ListingFactory(paper=paper, topic=topic)
         _want(paper, i % 3)
-    # session, user, the data generations, count, papers with their counts, their
+    # session, user, count, papers with their counts, their
     # listings, topics, lists, venues, years
-    with django_assert_num_queries(10):
+    with django_assert_num_queries(9):
         html = member_client.get(CATALOGUE, {"sort": "wanted"}).content.decode()
     assert html.count('class="paper-title"') == min(size, 25)
-    # session, user, the data generations, count, papers with their counts, their listings
-    with django_assert_num_queries(6):
+    # session, user, count, papers with their counts, their listings
+    with django_assert_num_queries(5):
         member_client.get(CATALOGUE, {"sort": "wanted"}, headers={"HX-Request": "true"})
 
 

@@ -12,12 +12,12 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
+from benchmarks.generate import generate_group
+from benchmarks.shapes import SHAPES
 from papers.merging import merge_papers
 from papers.models import Paper
-from readinggroup.benchmark.generate import generate_group
-from readinggroup.benchmark.shapes import SHAPES
+from papers.wants import set_want
 from readinggroup.models import User, WantToRead
-from readinggroup.scheduling import set_want
 from tests.factories import PaperFactory, UserFactory
 
 pytestmark = pytest.mark.django_db

@@ -161,5 +161,3 @@ def test_persistent_connections_are_checked_before_use() -> None:
     assert database["CONN_HEALTH_CHECKS"] is True
     if database["ENGINE"] == "django.db.backends.postgresql":
         assert database["CONN_MAX_AGE"] == 60
-
-

@@ -251,4 +251,3 @@ def test_lockouts_page_lists_only_recent_failures(organizer_client, locked_ada, 
     html = organizer_client.get(LOCKOUTS).content.decode()
     assert "nobody is locked out" in html and "lockout-" not in html
     assert timezone.now() > locked_ada.attempt_time + COOL_OFF
-

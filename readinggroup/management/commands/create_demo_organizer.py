@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import secrets
 
+from django.conf import settings
 from django.core.management.base import BaseCommand
 
 from readinggroup.models import Role, User
@@ -31,7 +32,7 @@ class Command(BaseCommand):
         )
         self.stdout.write(
             self.style.SUCCESS(
-                f"Created the demo organizer. Log in at http://127.0.0.1:8000/ as "
+                f"Created the demo organizer. Log in at {settings.READINGGROUP_SITE_URL}/ as "
                 f"'{USERNAME}' with password '{password}' (shown only this once)."
             )
         )
