@@ -2,7 +2,7 @@
 function keeps (sessions and their slots, notes, invites, want-to-read marks) are made
 through that function."""
 
-from .members import InviteFactory
+from .members import InviteFactory, ThrottledEmailFactory
 from .notes import NoteFactory
 from .notifications import GroupSettingsFactory, NotificationFactory, OutboxMessageFactory
 from .papers import (
@@ -33,6 +33,7 @@ __all__ = [
     "SeriesFactory",
     "SessionFactory",
     "SlotFactory",
+    "ThrottledEmailFactory",
     "TopicFactory",
     "UnavailabilityFactory",
     "UserFactory",

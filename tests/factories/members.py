@@ -1,11 +1,12 @@
-"""Invites, made as organizers make them (only the token's hash is stored)."""
+"""Invites, made as organizers make them (only the token's hash is stored), and the
+emails the throttles count."""
 
 from __future__ import annotations
 
 import factory
 
 from readinggroup.members.actions import create_invite
-from readinggroup.models import Invite, Role
+from readinggroup.models import EmailKind, Invite, Role, ThrottledEmail
 
 from .users import OrganizerFactory
 
@@ -25,3 +26,14 @@ class InviteFactory(factory.django.DjangoModelFactory):
         invite, token = create_invite(by=created_by, role=role, email=email, days=days)
         invite.token = token
         return invite
+
+
+class ThrottledEmailFactory(factory.django.DjangoModelFactory):
+    """An email someone asked for, as the throttles count it (address in lower case)."""
+
+    class Meta:
+        model = ThrottledEmail
+
+    kind = EmailKind.PASSWORD_RESET
+    address = factory.Sequence(lambda n: f"asked{n}@example.org")
+    client = "192.0.2.10"
